@@ -1,0 +1,280 @@
+"""Reverse-mode automatic differentiation: the Function base class, grad mode and the graph walk.
+
+An op is a `Function` subclass with `forward(*arrays)` and `backward(grad)` side by side.
+`Function.apply` unwraps Tensors to arrays, runs `forward`, and records the node only when
+grad mode is on and some input requires grad. `backward` returns one gradient per
+positional input (None where there is none); the walk reduces nothing itself, so each op
+hands back gradients already shaped like its inputs (see `unbroadcast`).
+"""
+from __future__ import annotations
+
+import functools
+
+from .backend import array_module
+
+_grad_enabled = [True]  # a one-element list: cheaper to read than a module global via a function
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled[0]
+
+
+class set_grad_enabled:
+    """Turn gradient recording on or off, as a context manager, a decorator or a plain call."""
+
+    def __init__(self, mode: bool):
+        self.prev = _grad_enabled[0]
+        self.mode = bool(mode)
+        _grad_enabled[0] = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.mode):
+                return fn(*args, **kwargs)
+
+        _grad_enabled[0] = self.prev  # used as a decorator: the constructor must not leave the mode changed
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Context manager / decorator under which no graph is recorded."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        _grad_enabled[0] = self.prev
+        return wrapper
+
+
+class enable_grad(set_grad_enabled):
+    """Context manager / decorator that records the graph even inside `no_grad`."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+
+        _grad_enabled[0] = self.prev
+        return wrapper
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`: the one place where broadcasting is undone in backward."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One differentiable op. Subclasses write `forward(*inputs, **kw)` on arrays and
+    `backward(grad)`, returning one gradient per positional input (a lone value if one).
+
+    `reads_inputs = False` marks ops whose backward never looks at their inputs' values
+    (add, reshape, ...), so an in-place change to those inputs is not an error.
+    """
+
+    reads_inputs = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        try:
+            out = ctx.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        except ValueError as e:  # NumPy's broadcast and shape errors, restated with the op and the shapes
+            shapes = " and ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
+            raise RuntimeError(f"{cls.__name__.lower()}: inputs of shapes {shapes} are incompatible ({e})") from None
+        if out.__class__ is not _ndarray and not hasattr(out, "__cuda_array_interface__"):
+            out = array_module(out).asarray(out)  # NumPy turns 0-d results into scalars
+        if _grad_enabled[0]:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            if True in needs:
+                ctx.inputs = args
+                ctx.needs_input_grad = needs
+                if cls.reads_inputs:
+                    ctx.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+                return Tensor._make(out, ctx)
+        return Tensor._make(out, None)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+def _toposort(roots):
+    """Nodes reachable from `roots`, inputs before outputs, without recursion."""
+    order, seen = [], set()
+    stack = [(t, False) for t in roots]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if not hasattr(ctx, "inputs"):
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (through {ctx.name}); "
+                "its saved arrays were freed. Pass retain_graph=True to the first backward() to keep them."
+            )
+        stack.append((t, True))
+        for a in ctx.inputs:
+            if isinstance(a, Tensor) and a.requires_grad and a._ctx is not None and id(a) not in seen:
+                stack.append((a, False))
+    return order
+
+
+def _run_backward(roots, root_grads, retain_graph, capture=None):
+    """Propagate gradients from `roots`. Leaves accumulate into `.grad`, unless `capture`
+    (a dict id -> None) asks for some tensors' gradients to be returned instead."""
+    grads = {}
+    for t, g in zip(roots, root_grads):
+        grads[id(t)] = g if id(t) not in grads else grads[id(t)] + g
+    order = _toposort(roots)
+    for t in roots:  # a root that is itself a leaf still gets its gradient
+        if t._ctx is None:
+            _deliver(t, grads.pop(id(t), None), capture)
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._hooks:
+            g = _call_hooks(t, g)
+        if t._retain or (capture is not None and id(t) in capture):
+            _deliver(t, g, capture, leaf=False)
+        ctx = t._ctx
+        if ctx.reads_inputs:
+            for a, v in zip(ctx.inputs, ctx.versions):
+                if isinstance(a, Tensor) and a._version != v:
+                    raise RuntimeError(
+                        f"backward: a tensor of shape {a.shape} saved by {ctx.name} was modified in place "
+                        f"after it was used (version {v} -> {a._version}); use an out-of-place op instead"
+                    )
+        in_grads = ctx.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for a, need, ga in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
+            if not need or ga is None:
+                continue
+            if a._ctx is None:
+                _deliver(a, ga, capture)
+            else:
+                k = id(a)
+                grads[k] = ga if k not in grads else grads[k] + ga
+        if not retain_graph:  # free saved arrays now; a second backward finds no `inputs`
+            ctx.__dict__.clear()
+
+
+def _call_hooks(t, g):
+    for hook in t._hooks:
+        r = hook(Tensor._make(g, None))
+        if r is not None:
+            g = r.data
+    return g
+
+
+def _deliver(t, g, capture, leaf=True):
+    """Hand gradient `g` to tensor `t`: into `capture` if asked for, else accumulate in `.grad`."""
+    if g is None:
+        return
+    if leaf and t._hooks:
+        g = _call_hooks(t, g)
+    if not hasattr(g, "shape") or g.__class__ is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
+        g = array_module(g).asarray(g)
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if capture is not None:
+        if id(t) in capture:
+            capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
+        return
+    # Gradients are never mutated in place anywhere in lamina, so an array may be shared.
+    t.grad = Tensor._make(g, None) if t.grad is None else Tensor._make(t.grad.data + g, None)
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Backpropagate from `tensor` into the `.grad` of every leaf that requires grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {tensor.shape} does not require grad and has no grad_fn; "
+            "set requires_grad=True on a leaf it depends on"
+        )
+    g = _root_grad(tensor, gradient, "backward")
+    _run_backward([tensor], [g], retain_graph)
+
+
+def _root_grad(tensor, gradient, op):
+    xp = array_module(tensor.data)
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs, but the output has shape "
+                f"{tensor.shape}; pass gradient= with that shape"
+            )
+        return xp.ones(tensor.shape, dtype=tensor.dtype)
+    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
+    if g.shape != tensor.shape:
+        raise RuntimeError(f"{op}: gradient has shape {g.shape} but the output has shape {tensor.shape}")
+    return g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+    """Gradients of `outputs` with respect to `inputs`, returned rather than stored in `.grad`.
+
+    >>> x = lamina.tensor([1., 2.], requires_grad=True)
+    >>> (gx,) = lamina.autograd.grad((x * x).sum(), x)   # 2 * x
+    """
+    single = isinstance(outputs, Tensor)
+    outputs = [outputs] if single else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for o in outputs:
+        if not o.requires_grad:
+            raise RuntimeError(f"grad: output of shape {o.shape} does not require grad")
+    root_grads = [_root_grad(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+    capture = {id(t): None for t in inputs}
+    _run_backward(outputs, root_grads, bool(retain_graph), capture)
+    result = []
+    for t in inputs:
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: an input of shape {t.shape} was not used in the graph; pass allow_unused=True")
+        result.append(None if g is None else Tensor._make(g, None))
+    return tuple(result)
+
+
+from .tensor import Tensor  # noqa: E402  (the Tensor class needs Function; Function needs Tensor)
+
+import numpy as _np  # noqa: E402
+
+_ndarray = _np.ndarray

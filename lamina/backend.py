@@ -1,0 +1,132 @@
+"""The array backend: NumPy on the CPU, CuPy on NVIDIA GPUs.
+
+Ops never branch on the device. They ask `array_module(x)` for the module that owns an
+array and call `xp.exp`, `xp.matmul`, ... on it (Chainer's `get_array_module` pattern).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # CuPy is an optional extra; a missing or device-less install just means CPU only.
+    import cupy as _cp
+
+    _cp.cuda.runtime.getDeviceCount()
+    cp = _cp
+except Exception:  # ImportError, or CUDA present without a device
+    cp = None
+
+# dtypes are NumPy dtype objects: lamina.float32 == np.dtype('float32'). The aliases that
+# would shadow builtins here (float, int, bool) are made in lamina/__init__.py.
+float16 = half = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = double = np.dtype("float64")
+int8 = np.dtype("int8")
+uint8 = np.dtype("uint8")
+int16 = short = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = long = np.dtype("int64")
+bool_ = np.dtype("bool")
+DTYPES = {d.name: d for d in (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)}
+
+_default_float = [float32]
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of new floating point tensors (float32 unless changed)."""
+    return _default_float[0]
+
+
+def set_default_dtype(dtype) -> None:
+    """Change the dtype of new floating point tensors, e.g. to float64 for gradient checks."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating point dtype, got {dtype}")
+    _default_float[0] = dtype
+
+
+def category(dtype) -> int:
+    """Promotion category as in PyTorch: 0 bool < 1 integer < 2 floating."""
+    k = dtype.kind
+    return 2 if k == "f" else 0 if k == "b" else 1
+
+
+def promote_types(a, b) -> np.dtype:
+    """PyTorch's promotion of two tensor dtypes: the higher category wins outright
+    (int64 + float16 -> float16, unlike NumPy), within a category the wider type wins."""
+    ca, cb = category(a), category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def scalar_dtype(value) -> np.dtype:
+    """The dtype a Python scalar becomes on its own: bool, int64 or the default float."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    return get_default_dtype()
+
+
+class Device:
+    """A device: 'cpu' or 'cuda[:index]'. Tensors report theirs from where their data lives."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index
+        spec = str(spec)
+        if ":" in spec:
+            spec, idx = spec.split(":")
+            index = int(idx)
+        if spec not in ("cpu", "cuda"):
+            raise ValueError(f"device: expected 'cpu' or 'cuda[:n]', got {spec!r}")
+        self.type = spec
+        self.index = (index or 0) if spec == "cuda" else None
+
+    def __eq__(self, other):
+        try:
+            other = Device(other)
+        except (ValueError, TypeError):
+            return False
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = Device("cpu")
+
+
+def array_module(x):
+    """NumPy or CuPy: whichever owns array `x`."""
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp
+    return np
+
+
+def device_of(x) -> Device:
+    if cp is not None and isinstance(x, cp.ndarray):
+        return Device("cuda", x.device.id)
+    return CPU
+
+
+def to_device(x, device: Device):
+    """Move an array to a device, copying only when it has to."""
+    if device.type == "cpu":
+        return cp.asnumpy(x) if cp is not None and isinstance(x, cp.ndarray) else x
+    if cp is None:
+        raise RuntimeError("to('cuda'): CuPy with a CUDA device is needed, and none was found")
+    with cp.cuda.Device(device.index):
+        return cp.asarray(x)
+
+
+def cuda_available() -> bool:
+    return cp is not None

@@ -1,0 +1,254 @@
+"""Making tensors: from data, filled, ranges, and random draws from a seeded Generator."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .backend import Device, to_device
+from .tensor import Tensor, _to_array
+
+
+class Generator:
+    """A seeded source of random numbers (NumPy's PCG64). Random draws happen on the CPU and
+    move to the tensor's device, so a seed gives the same numbers everywhere.
+
+    >>> g = lamina.Generator().manual_seed(0); lamina.rand(3, generator=g)
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = Device(device)
+        self.manual_seed(np.random.SeedSequence().entropy % (2**63))
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self.rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global generator that every random op uses when none is given."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    s = int(np.random.SeedSequence().entropy % (2**63))
+    default_generator.manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    default_generator.set_state(state)
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator).rng
+
+
+def _shape(size) -> tuple:
+    """Accept zeros(2, 3), zeros((2, 3)) and zeros([2, 3])."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _finish(arr, dtype, device, requires_grad) -> Tensor:
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        arr = arr.astype(np.dtype(dtype))
+    if device is not None and Device(device).type != "cpu":
+        arr = to_device(arr, Device(device))
+    t = Tensor._make(arr, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor that copies `data` (lists, scalars, arrays). Python floats become float32;
+    an ndarray keeps its dtype.
+
+    >>> lamina.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    """
+    arr = _to_array(data, dtype)
+    if arr is data or isinstance(data, Tensor) and arr is data.data:
+        arr = arr.copy()
+    return _finish(arr, None, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like `tensor`, but shares memory with an array of matching dtype and device."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return _finish(_to_array(data, dtype), None, device, False)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, None)
+
+
+def _xp(device):
+    return backend.cp if device is not None and Device(device).type == "cuda" else np
+
+
+def _filled(fill, size, dtype, device, requires_grad):
+    dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    xp = _xp(device)
+    with _on(device):
+        arr = xp.full(_shape(size), fill, dtype=dtype)
+    return _finish(arr, None, None, requires_grad)
+
+
+class _on:
+    """Allocate on the right GPU when a cuda device index is given; nothing on the CPU."""
+
+    def __init__(self, device):
+        self.ctx = None
+        if device is not None and Device(device).type == "cuda":
+            self.ctx = backend.cp.cuda.Device(Device(device).index)
+
+    def __enter__(self):
+        if self.ctx is not None:
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = backend.scalar_dtype(fill_value)
+    return _filled(fill_value, (size,), dtype, device, requires_grad)
+
+
+def _like(t: Tensor, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(t, dtype, device, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values in [start, end) by `step`; int64 when all arguments are integers, else float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = backend.int64 if is_int else backend.get_default_dtype()
+    arr = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    arr = np.linspace(start, end, int(steps))
+    return _finish(arr, dtype or backend.get_default_dtype(), device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, m), dtype or backend.get_default_dtype(), device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    dtype = np.dtype(dtype or backend.get_default_dtype())
+    arr = _rng(generator).random(_shape(size), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    dtype = np.dtype(dtype or backend.get_default_dtype())
+    arr = _rng(generator).standard_normal(_shape(size), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (or [0, low) when `high` is omitted), int64 by default."""
+    if high is None:
+        low, high = 0, low
+    arr = _rng(generator).integers(low, high, _shape((size,)))
+    return _finish(arr, dtype or backend.int64, device, False)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    return _finish(_rng(generator).permutation(int(n)), dtype or backend.int64, device, False)
+
+
+def rand_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return rand(t.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randn(t.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(t, low, high=None, generator=None, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randint(low, high, t.shape, generator=generator, dtype=dtype, device=device)
+
+
+def multinomial(probs: Tensor, num_samples: int = 1, generator=None) -> Tensor:
+    """Draw class indices from (rows of) `probs` with replacement; used for sampling text."""
+    p = backend.to_device(probs.data, backend.CPU).astype(np.float64)
+    p2 = p.reshape(-1, p.shape[-1])
+    p2 = p2 / p2.sum(-1, keepdims=True)
+    u = _rng(generator).random((p2.shape[0], num_samples))
+    out = np.stack([np.searchsorted(np.cumsum(row), ui, side="right") for row, ui in zip(p2, u)])
+    out = np.minimum(out, p.shape[-1] - 1).reshape(p.shape[:-1] + (num_samples,))
+    return _finish(out, backend.int64, probs.device, False)
+
+
+def bernoulli(probs: Tensor, generator=None) -> Tensor:
+    u = _rng(generator).random(probs.shape)
+    return _finish(u < backend.to_device(probs.data, backend.CPU), probs.dtype, probs.device, False)

@@ -1,0 +1,45 @@
+"""Primitive differentiable ops and the thin functions that call them.
+
+Every public function here is also `lamina.<name>`; those in TENSOR_METHODS are also
+tensor methods (`x.exp()`), exactly as in PyTorch.
+"""
+from .activation import elu, gelu, leaky_relu, log_softmax, relu, silu, softmax, softplus
+from .elementwise import (
+    abs, add, allclose, cast, ceil, clamp, clip, clone, cos, div, divide, eq, equal, exp, expm1, floor,
+    floor_divide, ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal,
+    log, log1p, logical_and, logical_not, logical_or, logical_xor, bitwise_and, bitwise_or, lt, maximum,
+    minimum, mul, multiply, ne, neg, nonzero, not_equal, pow, reciprocal, remainder, round, rsqrt,
+    sigmoid, sign, sin, sqrt, square, sub, subtract, tanh, to_device, true_divide, where,
+)
+from .index import (
+    gather, getitem, index_key, index_select, masked_fill, masked_select, one_hot, scatter, scatter_add, take,
+)
+from .linalg import bmm, dot, einsum, matmul, mm, outer
+from .reduce import (
+    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, prod, std,
+    std_mean, sum, var, var_mean,
+)
+from .shape import (
+    broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as, flatten, flip,
+    movedim, narrow, pad, permute, repeat, reshape, reshape_as, roll, split, squeeze, stack, swapaxes, t,
+    tile, transpose, tril, triu, unbind, unflatten, unsqueeze, view, view_as,
+)
+
+# Functions that are also Tensor methods, called as x.name(...).
+TENSOR_METHODS = [
+    "abs", "add", "ceil", "clamp", "clip", "cos", "div", "eq", "exp", "expm1", "floor", "ge", "gt", "isfinite",
+    "isinf", "isnan", "le", "log", "log1p", "logical_and", "logical_not", "logical_or", "lt", "maximum",
+    "minimum", "mul", "ne", "neg", "nonzero", "pow", "reciprocal", "remainder", "round", "rsqrt", "sigmoid",
+    "sign", "sin", "sqrt", "square", "sub", "tanh", "where", "relu", "softmax", "log_softmax",
+    "gather", "index_select", "masked_fill", "masked_select", "scatter", "scatter_add", "take",
+    "matmul", "mm", "bmm", "dot", "outer",
+    "all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "cumsum", "logsumexp", "max", "mean",
+    "min", "prod", "std", "sum", "var",
+    "broadcast_to", "chunk", "expand", "expand_as", "flatten", "flip", "movedim", "narrow", "permute",
+    "repeat", "reshape", "reshape_as", "roll", "split", "squeeze", "swapaxes", "t", "tile", "transpose",
+    "tril", "triu", "unbind", "unflatten", "unsqueeze", "view", "view_as", "allclose", "equal", "isclose",
+]
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("TENSOR_METHODS", "activation", "elementwise",
+                                                                  "index", "linalg", "reduce", "shape", "cast",
+                                                                  "to_device", "getitem", "index_key")]

@@ -1,0 +1,619 @@
+"""Elementwise primitives: arithmetic, math functions, selection and comparison.
+
+Binary ops first agree on a dtype by PyTorch's promotion rules (`operands`), then
+broadcast as NumPy does; `unbroadcast` hands each gradient back in its input's shape.
+Constants in backward are Python floats, never NumPy float64 scalars, so float32 stays
+float32.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, unbroadcast
+from ..backend import array_module, category
+from ..tensor import Tensor
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+# ---- dtype promotion ---------------------------------------------------------------------
+def _result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """PyTorch's rule for two tensors: a 0-d tensor only decides the dtype when it is of a
+    higher category (bool < int < float) than the dimensioned one."""
+    if (a.ndim == 0) != (b.ndim == 0):
+        dim, zero = (a, b) if b.ndim == 0 else (b, a)
+        return zero.dtype if category(zero.dtype) > category(dim.dtype) else dim.dtype
+    return backend.promote_types(a.dtype, b.dtype)
+
+
+def operands(a, b):
+    """Make the two operands of a binary op agree in dtype. Python scalars stay Python
+    scalars (NumPy treats them as weak, as PyTorch does) unless they lift the category."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        if a.data.dtype == b.data.dtype:
+            return a, b
+        dt = _result_dtype(a, b)
+        return a.to(dt), b.to(dt)
+    t, s = (a, b) if ta else (b, a)
+    if not isinstance(s, (bool, int, float)):
+        if isinstance(s, np.generic):
+            s = s.item()
+        elif hasattr(s, "__array_interface__") or hasattr(s, "__cuda_array_interface__") or isinstance(s, (list, tuple)):
+            s = Tensor(s)
+            return operands(a if ta else s, s if ta else b)
+        else:
+            raise TypeError(f"unsupported operand type {type(s).__name__} for a tensor op")
+    sd = backend.scalar_dtype(s)
+    if category(sd) > category(t.dtype):
+        t = t.to(sd)
+    return (t, s) if ta else (s, t)
+
+
+# ---- arithmetic ------------------------------------------------------------------------
+class Add(Function):
+    reads_inputs = False
+
+    def forward(self, a, b):
+        self.sa, self.sb = np.shape(a), np.shape(b)
+        return a + b
+
+    def backward(self, g):
+        return unbroadcast(g, self.sa), unbroadcast(g, self.sb)
+
+
+class Sub(Function):
+    reads_inputs = False
+
+    def forward(self, a, b):
+        self.sa, self.sb = np.shape(a), np.shape(b)
+        return a - b
+
+    def backward(self, g):
+        return unbroadcast(g, self.sa), unbroadcast(-g, self.sb)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g * b, np.shape(a)) if na else None,
+                unbroadcast(g * a, np.shape(b)) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        gb = unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None
+        return (unbroadcast(g / b, np.shape(a)) if na else None), gb
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, g):
+        a, b, y = self.a, self.b, self.y
+        na, nb = self.needs_input_grad
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = unbroadcast(g * b * a ** (b - 1), np.shape(a))
+        if nb:
+            xp = array_module(y)
+            a_arr = xp.asarray(a, dtype=y.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0, as PyTorch does
+                gb = xp.where((a_arr == 0) & (xp.asarray(b) >= 0), 0, g * y * xp.log(a_arr)).astype(y.dtype)
+            gb = unbroadcast(gb, np.shape(b))
+        return ga, gb
+
+
+def _float_operands(a, b):
+    """Operands for true division: integer and bool results are lifted to the default float."""
+    a, b = operands(a, b)
+    t = a if isinstance(a, Tensor) else b
+    if t.dtype.kind != "f":
+        f = backend.get_default_dtype()
+        a = a.to(f) if isinstance(a, Tensor) else float(a)
+        b = b.to(f) if isinstance(b, Tensor) else float(b)
+    return a, b
+
+
+def add(input, other, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(*operands(input, other))
+
+
+def sub(input, other, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(*operands(input, other))
+
+
+def mul(input, other) -> Tensor:
+    return Mul.apply(*operands(input, other))
+
+
+def div(input, other, rounding_mode=None) -> Tensor:
+    """True division (int / int gives float); rounding_mode 'floor' or 'trunc' is not differentiable."""
+    if rounding_mode is not None:
+        return floor_divide(input, other) if rounding_mode == "floor" else _nograd(np.trunc, div(input, other))
+    return Div.apply(*_float_operands(input, other))
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent, with tensor or scalar base and exponent."""
+    a, b = operands(input, exponent)
+    if not isinstance(a, Tensor):  # scalar ** tensor: the base must be an array for log()
+        a = Tensor._make(array_module(b.data).asarray(a, dtype=b.dtype), None)
+    return Pow.apply(a, b)
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def _nograd(fn, *args):
+    """Apply an array function with no gradient (integer-valued or piecewise-constant results)."""
+    arrs = [a.data if isinstance(a, Tensor) else a for a in args]
+    return Tensor._make(array_module(arrs[0] if isinstance(args[0], Tensor) else arrs[-1]).asarray(fn(*arrs)), None)
+
+
+def floor_divide(input, other) -> Tensor:
+    a, b = operands(input, other)
+    return _nograd(np.floor_divide if _is_cpu(a, b) else _cp_fn("floor_divide"), a, b)
+
+
+class Remainder(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        xp = array_module(a if hasattr(a, "shape") else b)
+        return xp.remainder(a, b)
+
+    def backward(self, g):
+        xp = array_module(g)
+        na, nb = self.needs_input_grad
+        gb = unbroadcast(-g * xp.floor_divide(self.a, self.b), np.shape(self.b)) if nb else None
+        return (unbroadcast(g, np.shape(self.a)) if na else None), gb
+
+
+def remainder(input, other) -> Tensor:
+    """Python-style modulo (sign of the divisor), as torch.remainder."""
+    return Remainder.apply(*operands(input, other))
+
+
+def _is_cpu(*xs):
+    return all(not isinstance(x, Tensor) or x.data.__class__ is np.ndarray for x in xs)
+
+
+def _cp_fn(name):
+    return getattr(backend.cp, name)
+
+
+# ---- unary math --------------------------------------------------------------------------
+class Neg(Function):
+    reads_inputs = False
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.y = array_module(x).exp(x)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).log(x)
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).log1p(x)
+
+    def backward(self, g):
+        return g / (1 + self.x)
+
+
+class Expm1(Function):
+    def forward(self, x):
+        self.y = array_module(x).expm1(x)
+        return self.y
+
+    def backward(self, g):
+        return g * (self.y + 1)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.y = array_module(x).sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return g / (2 * self.y)
+
+
+class Rsqrt(Function):
+    def forward(self, x):
+        self.y = 1 / array_module(x).sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return g * -0.5 * self.y ** 3
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).abs(x)
+
+    def backward(self, g):
+        return g * array_module(g).sign(self.x)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).sin(x)
+
+    def backward(self, g):
+        return g * array_module(g).cos(self.x)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).cos(x)
+
+    def backward(self, g):
+        return -g * array_module(g).sin(self.x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = array_module(x).tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return g * (1 - self.y * self.y)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = array_module(x)
+        # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x))
+        self.y = xp.tanh(x * 0.5) * 0.5 + 0.5
+        return self.y
+
+    def backward(self, g):
+        return g * self.y * (1 - self.y)
+
+
+def _float(x: Tensor) -> Tensor:
+    """Math functions on integer tensors compute in the default float dtype, as in PyTorch."""
+    return x if x.data.dtype.kind == "f" else x.to(backend.get_default_dtype())
+
+
+def neg(input) -> Tensor:
+    return Neg.apply(input)
+
+
+def exp(input) -> Tensor:
+    return Exp.apply(_float(input))
+
+
+def log(input) -> Tensor:
+    return Log.apply(_float(input))
+
+
+def log1p(input) -> Tensor:
+    return Log1p.apply(_float(input))
+
+
+def expm1(input) -> Tensor:
+    return Expm1.apply(_float(input))
+
+
+def sqrt(input) -> Tensor:
+    return Sqrt.apply(_float(input))
+
+
+def rsqrt(input) -> Tensor:
+    return Rsqrt.apply(_float(input))
+
+
+def abs(input) -> Tensor:
+    return Abs.apply(input)
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or +1; its gradient is zero everywhere, so nothing flows back."""
+    return _nograd(array_module(input.data).sign, input)
+
+
+def sin(input) -> Tensor:
+    return Sin.apply(_float(input))
+
+
+def cos(input) -> Tensor:
+    return Cos.apply(_float(input))
+
+
+def tanh(input) -> Tensor:
+    return Tanh.apply(_float(input))
+
+
+def sigmoid(input) -> Tensor:
+    return Sigmoid.apply(_float(input))
+
+
+def square(input) -> Tensor:
+    return mul(input, input)
+
+
+def reciprocal(input) -> Tensor:
+    return div(1.0, input)
+
+
+def floor(input) -> Tensor:
+    return _nograd(array_module(input.data).floor, input)
+
+
+def ceil(input) -> Tensor:
+    return _nograd(array_module(input.data).ceil, input)
+
+
+def round(input) -> Tensor:
+    return _nograd(array_module(input.data).round, input)
+
+
+def isnan(input) -> Tensor:
+    return _nograd(array_module(input.data).isnan, input)
+
+
+def isinf(input) -> Tensor:
+    return _nograd(array_module(input.data).isinf, input)
+
+
+def isfinite(input) -> Tensor:
+    return _nograd(array_module(input.data).isfinite, input)
+
+
+# ---- selection ---------------------------------------------------------------------------
+class Clamp(Function):
+    def forward(self, x, lo, hi):
+        self.x, self.lo, self.hi = x, lo, hi
+        return array_module(x).clip(x, lo, hi)
+
+    def backward(self, g):
+        x, lo, hi = self.x, self.lo, self.hi
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        return g * keep, None, None
+
+
+def clamp(input, min=None, max=None) -> Tensor:
+    """Limit values to [min, max]; the gradient flows where min <= x <= max."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if input.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(backend.get_default_dtype())
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return array_module(a).maximum(a, b)
+
+    def backward(self, g):
+        # ties share the gradient equally, as in PyTorch
+        a, b = self.a, self.b
+        wa = (a > b) + (a == b) * 0.5
+        return unbroadcast(g * wa.astype(g.dtype), a.shape), unbroadcast(g * (1 - wa).astype(g.dtype), b.shape)
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return array_module(a).minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        wa = (a < b) + (a == b) * 0.5
+        return unbroadcast(g * wa.astype(g.dtype), a.shape), unbroadcast(g * (1 - wa).astype(g.dtype), b.shape)
+
+
+def _tensor_operands(a, b):
+    a, b = operands(a, b)
+    ref = a if isinstance(a, Tensor) else b
+    xp = array_module(ref.data)
+    wrap = lambda v: v if isinstance(v, Tensor) else Tensor._make(xp.asarray(v, dtype=ref.dtype), None)  # noqa: E731
+    return wrap(a), wrap(b)
+
+
+def maximum(input, other) -> Tensor:
+    return Maximum.apply(*_tensor_operands(input, other))
+
+
+def minimum(input, other) -> Tensor:
+    return Minimum.apply(*_tensor_operands(input, other))
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        self.sa, self.sb = np.shape(a), np.shape(b)
+        return array_module(cond).where(cond, a, b)
+
+    def backward(self, g):
+        c = self.cond
+        na, nb = self.needs_input_grad[1:]
+        return (None,
+                unbroadcast(g * c, self.sa) if na else None,
+                unbroadcast(g * ~c, self.sb) if nb else None)
+
+
+Where.reads_inputs = False  # backward reads only the condition, which has no gradient
+
+
+def where(condition, input=None, other=None):
+    """Elements of `input` where `condition` holds, else of `other`. With only a condition,
+    the indices where it holds (as torch.where(cond))."""
+    if input is None and other is None:
+        return tuple(Tensor._make(i, None) for i in array_module(condition.data).nonzero(condition.data))
+    a, b = operands(input, other)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("where: one of input and other must be a tensor")
+    c = condition.data if isinstance(condition, Tensor) else condition
+    if c.dtype.kind != "b":
+        c = c.astype(bool)
+    return Where.apply(Tensor._make(c, None), a, b)
+
+
+def nonzero(input, as_tuple=False):
+    idx = array_module(input.data).nonzero(input.data)
+    if as_tuple:
+        return tuple(Tensor._make(i, None) for i in idx)
+    return Tensor._make(array_module(input.data).stack(idx, axis=1), None)
+
+
+# ---- comparison and logic: results are bool and carry no gradient ---------------------------
+def _compare(fn_name):
+    def op(input, other) -> Tensor:
+        a, b = operands(input, other)
+        ad = a.data if isinstance(a, Tensor) else a
+        bd = b.data if isinstance(b, Tensor) else b
+        xp = array_module(ad if isinstance(a, Tensor) else bd)
+        return Tensor._make(xp.asarray(getattr(xp, fn_name)(ad, bd)), None)
+
+    op.__name__ = fn_name
+    op.__doc__ = f"Elementwise {fn_name} with broadcasting; returns a bool tensor (no gradient)."
+    return op
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def logical_not(input) -> Tensor:
+    xp = array_module(input.data)
+    return Tensor._make(xp.asarray(xp.logical_not(input.data)), None)
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input.shape == other.shape and bool((input.data == other.data).all())
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8) -> bool:
+    return bool(array_module(input.data).allclose(input.data, other.data, rtol=rtol, atol=atol))
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8) -> Tensor:
+    return _nograd(lambda a, b: array_module(a).isclose(a, b, rtol=rtol, atol=atol), input, other)
+
+
+# ---- dtype, device and copies ------------------------------------------------------------
+class Cast(Function):
+    reads_inputs = False
+
+    def forward(self, x, dtype):
+        self.src = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return (g.astype(self.src) if self.src.kind == "f" else None), None
+
+
+def cast(input, dtype) -> Tensor:
+    if input.data.dtype.kind == "f" and np.dtype(dtype).kind != "f":
+        return Tensor._make(input.data.astype(dtype), None)  # to integers: no gradient
+    return Cast.apply(input, np.dtype(dtype))
+
+
+class ToDevice(Function):
+    reads_inputs = False
+
+    def forward(self, x, device):
+        self.src = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    def backward(self, g):
+        return backend.to_device(g, self.src), None
+
+
+def to_device(input, device) -> Tensor:
+    return ToDevice.apply(input, device)
+
+
+class Clone(Function):
+    reads_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+def clone(input) -> Tensor:
+    return Clone.apply(input)

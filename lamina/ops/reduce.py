@@ -1,0 +1,310 @@
+"""Reductions: sum, mean, var/std, max/min, logsumexp, prod, cumsum, argmax/argmin.
+
+`dim` may be None (all dims), an int or a tuple, and `keepdim` keeps reduced dims as size 1,
+as in PyTorch. Backward re-expands the gradient with `_expand_back`, the one helper that
+undoes a reduction.
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..backend import array_module
+from ..tensor import Tensor
+from .elementwise import _float, sqrt
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _axes(x: Tensor, dim, op: str):
+    """Normalise `dim` to a tuple of non-negative axes (None means all), checking the range."""
+    nd = x.ndim
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) == 0:
+        return None
+    out = []
+    for d in dims:
+        if not -builtins.max(nd, 1) <= d < builtins.max(nd, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {x.shape} "
+                             f"(expected a dim in [{-builtins.max(nd, 1)}, {builtins.max(nd, 1) - 1}])")
+        out.append(d % nd if nd else 0)
+    return tuple(out) if nd else None
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Broadcast a reduced gradient back to the input's shape."""
+    xp = array_module(g)
+    if not keepdim and axes is not None:
+        g = xp.expand_dims(g, axes)
+    return xp.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    reads_inputs = False
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g, self.shape, self.axes, self.keepdim), None, None
+
+
+class Mean(Function):
+    reads_inputs = False
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.n = (int(np.prod([x.shape[a] for a in axes])) if axes is not None else x.size)
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / builtins.max(self.n, 1), self.shape, self.axes, self.keepdim), None, None
+
+
+class Var(Function):
+    def forward(self, x, axes, correction, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        n = int(np.prod([x.shape[a] for a in axes])) if axes is not None else x.size
+        self.centered = x - x.mean(axis=axes, keepdims=True)
+        self.denom = builtins.max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.centered * self.centered).sum(axis=axes, keepdims=keepdim) / self.denom
+
+    def backward(self, g):
+        c = self.centered
+        g = _expand_back(g, c.shape, self.axes, self.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * c * (2.0 / self.denom if self.denom else float("nan")), None, None, None
+
+
+class Amax(Function):
+    """max over dims; ties share the gradient equally (PyTorch's amax/amin rule)."""
+
+    def forward(self, x, axes, keepdim, largest):
+        y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
+        self.mask = x == y
+        self.axes, self.keepdim = axes, keepdim
+        return y if keepdim else (y.squeeze(axis=axes) if axes is not None else y.reshape(()))
+
+    def backward(self, g):
+        m = self.mask
+        if not self.keepdim:
+            g = array_module(g).expand_dims(g, self.axes) if self.axes is not None else g.reshape((1,) * m.ndim)
+        return g * m / m.sum(axis=self.axes, keepdims=True), None, None, None
+
+
+class MaxDim(Function):
+    """max/min along one dim with indices; the gradient goes to the chosen index only."""
+
+    @classmethod
+    def apply_with_indices(cls, x, dim, keepdim, largest):
+        """Run the op and also return the indices its forward found (a second output without gradient)."""
+        found = []
+        values = cls.apply(x, dim, keepdim, largest, found)
+        return values, found[0]
+
+    def forward(self, x, dim, keepdim, largest, found):
+        xp = array_module(x)
+        idx = xp.argmax(x, axis=dim) if largest else xp.argmin(x, axis=dim)
+        self.idx = xp.expand_dims(idx, dim)
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        vals = xp.take_along_axis(x, self.idx, axis=dim)
+        found.append(self.idx if keepdim else idx)
+        return vals if keepdim else vals.squeeze(axis=dim)
+
+    def backward(self, g):
+        xp = array_module(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.dim)
+        xp.put_along_axis(gx, self.idx, g, axis=self.dim)
+        return gx, None, None, None, None
+
+
+class LogSumExp(Function):
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
+        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        self.x, self.y, self.axes, self.keepdim = x, y, axes, keepdim
+        return y if keepdim else (y.squeeze(axis=axes) if axes is not None else y.reshape(()))
+
+    def backward(self, g):
+        xp = array_module(g)
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.axes) if self.axes is not None else g.reshape((1,) * self.x.ndim)
+        return g * xp.exp(self.x - self.y), None, None
+
+
+class Prod(Function):
+    def forward(self, x, dim, keepdim):
+        self.x, self.dim, self.keepdim = x, dim, keepdim
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        # d prod / d x_i = product of all the others: exclusive cumprods from both sides,
+        # which stays exact when some x are zero (unlike prod / x).
+        xp = array_module(g)
+        x, dim = self.x, self.dim
+        flat = dim is None
+        if flat:
+            x = x.reshape(-1)
+            dim = 0
+        ones = xp.ones_like(xp.take(x, [0], axis=dim))
+        left = xp.cumprod(xp.concatenate([ones, xp.take(x, range(x.shape[dim] - 1), axis=dim)], axis=dim), axis=dim)
+        rev = xp.flip(x, axis=dim)
+        right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.take(rev, range(x.shape[dim] - 1), axis=dim)], axis=dim),
+                                   axis=dim), axis=dim)
+        if flat:
+            return (g * (left * right)).reshape(self.x.shape), None, None
+        if not self.keepdim:
+            g = xp.expand_dims(g, dim)
+        return g * left * right, None, None
+
+
+class Cumsum(Function):
+    reads_inputs = False
+
+    def forward(self, x, dim):
+        self.dim = dim
+        return array_module(x).cumsum(x, axis=dim)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.flip(xp.cumsum(xp.flip(g, axis=self.dim), axis=self.dim), axis=self.dim), None
+
+
+def _sum_dtype(x: Tensor, dtype):
+    if dtype is not None:
+        return x.to(dtype)
+    if x.dtype.kind in "biu":  # integer sums are int64, as in PyTorch
+        return x.to(backend.int64)
+    return x
+
+
+def sum(input, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Sum over `dim` (an int, a tuple, or None for all)."""
+    return Sum.apply(_sum_dtype(input, dtype), _axes(input, dim, "sum"), keepdim)
+
+
+def mean(input, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if input.dtype.kind != "f" and dtype is None:
+        raise RuntimeError(f"mean: expected a floating point input, got {input.dtype}; call .float() first")
+    x = input if dtype is None else input.to(dtype)
+    return Mean.apply(x, _axes(input, dim, "mean"), keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, correction=None) -> Tensor:
+    """Variance with Bessel's correction by default (correction=1), as in PyTorch."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return Var.apply(_float(input), _axes(input, dim, "var"), correction, keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, correction=None) -> Tensor:
+    return sqrt(var(input, dim, unbiased, keepdim, correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+def _check_nonempty(x: Tensor, axes, op):
+    if x.data.size == 0 and (axes is None or builtins.any(x.shape[a] == 0 for a in axes)):
+        raise IndexError(f"{op}: cannot reduce over an empty dimension of a tensor of shape {x.shape}")
+
+
+def amax(input, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _axes(input, dim, "amax")
+    _check_nonempty(input, axes, "amax")
+    return Amax.apply(input, axes, keepdim, True)
+
+
+def amin(input, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _axes(input, dim, "amin")
+    _check_nonempty(input, axes, "amin")
+    return Amax.apply(input, axes, keepdim, False)
+
+
+def _max_min(input, dim, keepdim, largest, op):
+    if dim is None:
+        return amax(input) if largest else amin(input)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        from .elementwise import maximum, minimum
+
+        return maximum(input, dim) if largest else minimum(input, dim)
+    (axis,) = _axes(input, dim, op) or (0,)
+    _check_nonempty(input, (axis,), op)
+    values, indices = MaxDim.apply_with_indices(input, axis, keepdim, largest)
+    return values_indices(values, Tensor._make(indices.astype(np.int64), None))
+
+
+def max(input, dim=None, keepdim: bool = False):
+    """max(x) is the largest value; max(x, dim) returns (values, indices); max(x, y) is elementwise."""
+    return _max_min(input, dim, keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim: bool = False):
+    return _max_min(input, dim, keepdim, False, "min")
+
+
+def _arg(input, dim, keepdim, largest):
+    xp = array_module(input.data)
+    fn = xp.argmax if largest else xp.argmin
+    if dim is None:
+        out = fn(input.data.reshape(-1))
+        return Tensor._make(xp.asarray(out, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()), None)
+    (axis,) = _axes(input, dim, "argmax" if largest else "argmin") or (0,)
+    return Tensor._make(xp.asarray(fn(input.data, axis=axis, keepdims=keepdim) if input.ndim else fn(input.data),
+                                   dtype=np.int64), None)
+
+
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg(input, dim, keepdim, True)
+
+
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg(input, dim, keepdim, False)
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) along `dim`, computed stably."""
+    return LogSumExp.apply(_float(input), _axes(input, dim, "logsumexp"), keepdim)
+
+
+def prod(input, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    x = _sum_dtype(input, dtype)
+    axes = _axes(input, dim, "prod")
+    return Prod.apply(x, None if axes is None else axes[0], keepdim)
+
+
+def cumsum(input, dim: int, dtype=None) -> Tensor:
+    (axis,) = _axes(input, dim, "cumsum") or (0,)
+    x = _sum_dtype(input, dtype)
+    if x.ndim == 0:
+        return x.clone()
+    return Cumsum.apply(x, axis)
+
+
+def all(input, dim=None, keepdim=False) -> Tensor:
+    return Tensor._make(array_module(input.data).asarray(input.data.all(axis=_axes(input, dim, "all"), keepdims=keepdim)), None)
+
+
+def any(input, dim=None, keepdim=False) -> Tensor:
+    return Tensor._make(array_module(input.data).asarray(input.data.any(axis=_axes(input, dim, "any"), keepdims=keepdim)), None)
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    return sum(input != 0, dim)

@@ -1,0 +1,389 @@
+"""Movement ops: reshape, permute, expand, repeat, flip, roll, cat, pad, tril/triu.
+
+Only Reshape, Permute, Expand, Repeat, Flip, Roll, Cat and Pad are primitives; view,
+flatten, squeeze, transpose, stack, split, chunk and friends are compositions of them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+from ..backend import array_module
+from ..tensor import Tensor
+
+
+def _sizes(args) -> tuple:
+    """Accept f(2, 3) and f((2, 3))."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+def _dim(x: Tensor, d: int, op: str, extra: int = 0) -> int:
+    n = x.ndim + extra
+    if not -max(n, 1) <= d < max(n, 1):
+        raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {x.shape} "
+                         f"(expected a dim in [{-max(n, 1)}, {max(n, 1) - 1}])")
+    return d % n if n else 0
+
+
+class Reshape(Function):
+    reads_inputs = False
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape), None
+
+
+def reshape(input, *shape) -> Tensor:
+    """A tensor with the same values in a new shape (one dim may be -1)."""
+    shape = _sizes(shape)
+    if shape == input.shape:
+        return input
+    n, known = input.data.size, int(np.prod([s for s in shape if s != -1]))
+    if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
+        raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {input.shape} ({n} elements)")
+    return Reshape.apply(input, shape)
+
+
+view = reshape
+
+
+def view_as(input, other) -> Tensor:
+    return reshape(input, other.shape)
+
+
+def reshape_as(input, other) -> Tensor:
+    return reshape(input, other.shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s, e = _dim(input, start_dim, "flatten"), _dim(input, end_dim, "flatten")
+    shape = input.shape
+    return reshape(input, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+
+
+def unflatten(input, dim: int, sizes) -> Tensor:
+    d = _dim(input, dim, "unflatten")
+    return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
+
+
+def squeeze(input, dim=None) -> Tensor:
+    if dim is None:
+        return reshape(input, tuple(s for s in input.shape if s != 1))
+    dims = {_dim(input, d, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+    return reshape(input, tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(input, dim: int) -> Tensor:
+    d = _dim(input, dim, "unsqueeze", extra=1)
+    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+
+
+class Permute(Function):
+    reads_inputs = False
+
+    def forward(self, x, dims):
+        self.inv = tuple(np.argsort(dims))
+        return x.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(self.inv), None
+
+
+def permute(input, *dims) -> Tensor:
+    dims = tuple(_dim(input, d, "permute") for d in _sizes(dims))
+    if sorted(dims) != list(range(input.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims of shape {input.shape}")
+    if dims == tuple(range(input.ndim)):
+        return input
+    return Permute.apply(input, dims)
+
+
+def transpose(input, dim0: int, dim1: int) -> Tensor:
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    dims = list(range(input.ndim))
+    a, b = _dim(input, dim0, "transpose"), _dim(input, dim1, "transpose")
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(input, dims)
+
+
+swapaxes = transpose
+
+
+def t(input) -> Tensor:
+    if input.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dims, got shape {input.shape}; use transpose")
+    return transpose(input, 0, -1) if input.ndim == 2 else input
+
+
+def movedim(input, source: int, destination: int) -> Tensor:
+    dims = list(range(input.ndim))
+    s = _dim(input, source, "movedim")
+    dims.remove(s)
+    dims.insert(_dim(input, destination, "movedim"), s)
+    return permute(input, dims)
+
+
+class Expand(Function):
+    reads_inputs = False
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return array_module(x).broadcast_to(x, shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.shape), None
+
+
+def expand(input, *sizes) -> Tensor:
+    """Broadcast to a larger shape without copying; -1 keeps a dim's size."""
+    sizes = _sizes(sizes)
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes {sizes} must be >= the number of dims of shape {input.shape}")
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    for i, s in enumerate(input.shape):
+        if s != 1 and s != shape[i + lead]:
+            raise RuntimeError(f"expand: shape {input.shape} cannot be expanded to {shape} (dim {i}: {s} vs {shape[i + lead]})")
+    if shape == input.shape:
+        return input
+    return Expand.apply(input, shape)
+
+
+def broadcast_to(input, shape) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def expand_as(input, other) -> Tensor:
+    return expand(input, other.shape)
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+class Repeat(Function):
+    reads_inputs = False
+
+    def forward(self, x, reps):
+        self.shape, self.reps = x.shape, reps
+        return array_module(x).tile(x, reps)
+
+    def backward(self, g):
+        # view the output as (r0, s0, r1, s1, ...) and sum the repeat axes away
+        reps, shape = self.reps, self.shape
+        split = sum(((r, s) for r, s in zip(reps, shape)), ())
+        return g.reshape(split).sum(axis=tuple(range(0, len(split), 2))), None
+
+
+def repeat(input, *sizes) -> Tensor:
+    """Tile the tensor: x.repeat(2, 3) repeats dim -2 twice and dim -1 three times."""
+    reps = _sizes(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError(f"repeat: number of repeats {reps} can't be smaller than the number of dims of shape {input.shape}")
+    x = reshape(input, (1,) * (len(reps) - input.ndim) + input.shape)
+    return Repeat.apply(x, reps)
+
+
+def tile(input, dims) -> Tensor:
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+class Flip(Function):
+    reads_inputs = False
+
+    def forward(self, x, dims):
+        self.dims = dims
+        return array_module(x).flip(x, axis=dims)
+
+    def backward(self, g):
+        return array_module(g).flip(g, axis=self.dims), None
+
+
+def flip(input, dims) -> Tensor:
+    dims = tuple(_dim(input, d, "flip") for d in ((dims,) if isinstance(dims, int) else dims))
+    return Flip.apply(input, dims)
+
+
+class Roll(Function):
+    reads_inputs = False
+
+    def forward(self, x, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        return array_module(x).roll(x, shifts, axis=dims)
+
+    def backward(self, g):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return array_module(g).roll(g, neg, axis=self.dims), None, None
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    if isinstance(dims, (list, tuple)):
+        dims, shifts = tuple(dims), tuple(shifts)
+    return Roll.apply(input, shifts, dims)
+
+
+class Cat(Function):
+    reads_inputs = False
+
+    def forward(self, *xs, dim):
+        self.dim = dim
+        self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return array_module(xs[0]).concatenate(xs, axis=dim)
+
+    def backward(self, g):
+        return tuple(array_module(g).split(g, self.bounds, axis=self.dim))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0) or len(tensors) == 1]  # torch skips 1-d empties
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    d = _dim(tensors[0], dim, "cat")
+    ref = tensors[0]
+    for i, t_ in enumerate(tensors):
+        if t_.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, ref.shape)) if j != d):
+            raise RuntimeError(f"cat: tensor {i} has shape {t_.shape} but tensor 0 has shape {ref.shape}; "
+                               f"all dims except dim {d} must match")
+    dtype = ref.dtype
+    for t_ in tensors[1:]:
+        if t_.dtype != dtype:
+            from .elementwise import _result_dtype
+
+            dtype = _result_dtype(Tensor._make(np.empty((1,), dtype), None), t_)
+    tensors = [t_.to(dtype) for t_ in tensors]
+    return Cat.apply(*tensors, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    for i, t_ in enumerate(tensors):
+        if t_.shape != tensors[0].shape:
+            raise RuntimeError(f"stack: tensor {i} has shape {t_.shape} but tensor 0 has shape {tensors[0].shape}; all must match")
+    return cat([unsqueeze(t_, dim) for t_ in tensors], dim)
+
+
+def split(input, split_size_or_sections, dim: int = 0):
+    """Split into chunks of a given size (the last may be smaller) or of the given sizes."""
+    d = _dim(input, dim, "split")
+    n = input.shape[d]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {d} of shape {input.shape} is {n}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    n = input.shape[_dim(input, dim, "chunk")]
+    return split(input, max(1, -(-n // chunks)), dim)
+
+
+def unbind(input, dim: int = 0):
+    d = _dim(input, dim, "unbind")
+    return tuple(squeeze(p, d) for p in split(input, 1, d))
+
+
+def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    d = _dim(input, dim, "narrow")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+class Pad(Function):
+    reads_inputs = False
+
+    def forward(self, x, widths, mode, value):
+        xp = array_module(x)
+        self.widths, self.mode = widths, mode
+        if mode == "constant":
+            return xp.pad(x, widths, mode="constant", constant_values=value)
+        return xp.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+
+    def backward(self, g):
+        xp = array_module(g)
+        if self.mode == "constant":
+            return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))], None, None, None
+        # Fold each padded axis back: every output position came from one input position.
+        for axis, (lo, hi) in enumerate(self.widths):
+            if lo == 0 and hi == 0:
+                continue
+            n = g.shape[axis] - lo - hi
+            src = _pad_source(n, lo, hi, self.mode)
+            moved = xp.moveaxis(g, axis, 0)
+            acc = xp.zeros((n,) + moved.shape[1:], dtype=g.dtype)
+            xp.add.at(acc, xp.asarray(src), moved)
+            g = xp.moveaxis(acc, 0, axis)
+        return g, None, None, None
+
+
+def _pad_source(n, lo, hi, mode):
+    """For each padded position along one axis, the input index it copies."""
+    i = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return i % n
+    period = 2 * (n - 1)  # reflect without repeating the edge
+    i = np.abs(i) % period if period else np.zeros_like(i)
+    return np.where(i >= n, period - i, i)
+
+
+def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...) as in PyTorch."""
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"pad: pad {tuple(pad)} must have an even length of at most 2 * ndim for shape {input.shape}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
+    widths = [(0, 0)] * input.ndim
+    for k in range(len(pad) // 2):
+        widths[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative padding crops
+        crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, input.shape))
+        input = input[crop]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    if mode == "reflect":
+        for (lo, hi), s in zip(widths, input.shape):
+            if max(lo, hi) >= s and (lo or hi):
+                raise RuntimeError(f"pad: reflect padding {(lo, hi)} must be smaller than the dim size {s} (shape {input.shape})")
+    return Pad.apply(input, tuple(widths), mode, value)
+
+
+def _tri(input, diagonal, lower):
+    from .elementwise import where
+
+    xp = array_module(input.data)
+    r, c = input.shape[-2:]
+    keep = xp.tri(r, c, diagonal, dtype=bool) if lower else ~xp.tri(r, c, diagonal - 1, dtype=bool)
+    return where(Tensor._make(keep, None), input, 0)
+
+
+def tril(input, diagonal: int = 0) -> Tensor:
+    return _tri(input, diagonal, True)
+
+
+def triu(input, diagonal: int = 0) -> Tensor:
+    return _tri(input, diagonal, False)

@@ -1,0 +1,442 @@
+"""Tensor: an array plus what autograd needs to know about it.
+
+The array (`data`) is a NumPy or CuPy ndarray and is the single source of truth for shape,
+dtype and device. Math lives in `lamina.ops`; the methods here only forward to it, so each
+op has one home.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .backend import Device, array_module, device_of, to_device
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it for backward."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "_retain", "__weakref__")
+    __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
+            data = _to_array(data, None)
+        self.data = data
+        self.grad = None
+        self.requires_grad = False
+        self._ctx = None
+        self._version = 0
+        self._hooks = None
+        self._retain = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, ctx):
+        """Fast internal constructor: `data` is already an array, `ctx` the Function or None."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.requires_grad = ctx is not None
+        t._ctx = ctx
+        t._version = 0
+        t._hooks = None
+        t._retain = False
+        return t
+
+    # ---- what it is -------------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> Device:
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"item: only a one-element tensor can be converted to a Python scalar, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return to_device(self.data, backend.CPU)
+
+    def tolist(self):
+        return to_device(self.data, backend.CPU).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_device(self.data, backend.CPU)
+        return a if dtype is None else a.astype(dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: a tensor of shape {self.shape} with more than one value is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    __hash__ = object.__hash__  # __eq__ is elementwise, identity is the hash
+
+    def __repr__(self):
+        xp_data = to_device(self.data, backend.CPU)
+        body = np.array2string(xp_data, separator=", ", prefix="tensor(", precision=4, threshold=200, edgeitems=3)
+        extra = []
+        if self.data.size == 0 and self.ndim != 1:
+            extra.append(f"size={self.shape}")
+        if self.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
+            extra.append(f"dtype={self.dtype}")
+        if self.device.type != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extra.append(f"grad_fn=<{self._ctx.name}Backward>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ---- autograd ---------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad_: only floating point tensors can require gradients, got {self.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_: can only change requires_grad of leaf tensors; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward."""
+        if self._ctx is not None:
+            self._retain = True
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a return value replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+        self._hooks = (self._hooks or []) + [hook]
+        return hook
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor into the `.grad` of every leaf it depends on."""
+        autograd.backward(self, gradient, retain_graph)
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, None)
+
+    def detach_(self) -> "Tensor":
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    # ---- conversion -------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other_tensor)`; differentiable."""
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, Device)):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None and Device(device) != self.device:
+            out = ops.to_device(out, Device(device))
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = ops.cast(out, np.dtype(dtype))
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> "Tensor":
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool_)
+
+    def clone(self) -> "Tensor":
+        return ops.clone(self)
+
+    def contiguous(self) -> "Tensor":
+        if self.data.flags.c_contiguous:
+            return self
+        return ops.clone(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    # ---- in place: not recorded in the graph, but versioned -------------------------------
+    def _inplace(self, op: str) -> None:
+        """Check an in-place op is allowed, then bump the version seen by backward."""
+        if self.requires_grad and autograd._grad_enabled[0]:
+            what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
+            raise RuntimeError(f"{op}: in-place op on {what} (shape {self.shape}); wrap it in lamina.no_grad() "
+                               "or use the out-of-place op")
+        self._version += 1
+
+    def _assign(self, value, op: str) -> "Tensor":
+        self._inplace(op)
+        xp = array_module(self.data)
+        value = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[...] = xp.broadcast_to(xp.asarray(value), self.shape).astype(self.dtype, copy=False)
+        except ValueError:
+            raise RuntimeError(f"{op}: value of shape {np.shape(value)} cannot be broadcast to the tensor's shape {self.shape}") from None
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        return self._assign(src, "copy_")
+
+    def fill_(self, value) -> "Tensor":
+        return self._assign(value, "fill_")
+
+    def zero_(self) -> "Tensor":
+        return self._assign(0, "zero_")
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data + (other if alpha == 1 else alpha * other), "add_")
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data - (other if alpha == 1 else alpha * other), "sub_")
+
+    def mul_(self, other) -> "Tensor":
+        return self._assign(self.data * (other.data if isinstance(other, Tensor) else other), "mul_")
+
+    def div_(self, other) -> "Tensor":
+        return self._assign(self.data / (other.data if isinstance(other, Tensor) else other), "div_")
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return self._assign(array_module(self.data).clip(self.data, min, max), "clamp_")
+
+    def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
+        return self._assign(creation._rng(generator).uniform(a, b, self.shape), "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
+        return self._assign(creation._rng(generator).normal(mean, std, self.shape), "normal_")
+
+    def __setitem__(self, index, value):
+        self._inplace("__setitem__")
+        index = ops.index_key(index, self.shape, "__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[index] = value
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # ---- operators: all math lives in lamina.ops ----------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __eq__(self, other):
+        return ops.eq(self, other)
+
+    def __ne__(self, other):
+        return ops.ne(self, other)
+
+    def __lt__(self, other):
+        return ops.lt(self, other)
+
+    def __le__(self, other):
+        return ops.le(self, other)
+
+    def __gt__(self, other):
+        return ops.gt(self, other)
+
+    def __ge__(self, other):
+        return ops.ge(self, other)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other) if self.dtype.kind == "b" else ops.bitwise_and(self, other)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other) if self.dtype.kind == "b" else ops.bitwise_or(self, other)
+
+    def __xor__(self, other):
+        return ops.logical_xor(self, other)
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+
+def _to_array(data, dtype, device=None):
+    """Turn nested lists, scalars, arrays or tensors into a backend array of the right dtype.
+
+    Python floats become the default float dtype (float32), as in PyTorch; NumPy arrays
+    keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
+        arr = data
+    else:
+        arr = np.asarray(_unwrap(data))
+        if dtype is None and arr.dtype.kind == "f":
+            arr = arr.astype(backend.get_default_dtype())
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+        arr = arr.astype(backend.float64)
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        arr = arr.astype(np.dtype(dtype))
+    if dtype is None and arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: can't build a tensor from data of dtype {arr.dtype}")
+    if arr.dtype.kind == "i" and arr.dtype.itemsize < 4 and dtype is None and not hasattr(data, "dtype"):
+        arr = arr.astype(backend.int64)
+    if device is not None:
+        arr = to_device(arr, Device(device))
+    return arr
+
+
+def _unwrap(data):
+    """Lists that hold Tensors (e.g. [t1, t2]) become lists of arrays."""
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    if isinstance(data, Tensor):
+        return to_device(data.data, backend.CPU)
+    return data
+
+
+from . import autograd, creation, ops  # noqa: E402  (they need the Tensor class defined above)
+
+# Tensor methods that are the same function as lamina.<name>(tensor, ...).
+for _name in ops.TENSOR_METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))
+del _name
