@@ -1,2 +1,6 @@
 """Neural-network building blocks: Module, Parameter, layers, losses and init."""
-from . import functional  # noqa: F401
+from . import functional, init  # noqa: F401
+from .module import Module, Parameter  # noqa: F401
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from . import utils  # noqa: F401

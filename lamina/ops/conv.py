@@ -1,0 +1,2 @@
+"""Convolution primitives (placeholder)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Pooling and resampling primitives (placeholder)."""
+__all__ = []
