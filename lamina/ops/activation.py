@@ -88,11 +88,20 @@ def _erf(x):
         return np.vectorize(math.erf, otypes=[x.dtype])(x)
 
 
+def _sigmoid(x):
+    """0.5 * (1 + tanh(x / 2)): never overflows, unlike 1 / (1 + exp(-x)); one new array."""
+    xp = array_module(x)
+    y = xp.multiply(x, 0.5, out=xp.empty_like(x))  # out= keeps 0-d results arrays
+    xp.tanh(y, out=y)
+    y *= 0.5
+    y += 0.5
+    return y
+
+
 class SiLU(Function):
     def forward(self, x):
-        xp = array_module(x)
         self.x = x
-        self.s = xp.tanh(x * 0.5) * 0.5 + 0.5
+        self.s = _sigmoid(x)
         return x * self.s
 
     def backward(self, g):
@@ -112,34 +121,42 @@ class Softplus(Function):
     def backward(self, g):
         xp = array_module(g)
         bx = self.x * self.beta
-        s = xp.tanh(bx * 0.5) * 0.5 + 0.5
-        return xp.where(bx > self.threshold, g, g * s), None, None
+        return xp.where(bx > self.threshold, g, g * _sigmoid(bx)), None, None
 
 
 class Softmax(Function):
     def forward(self, x, dim):
         xp = array_module(x)
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
-        self.y = e / e.sum(axis=dim, keepdims=True)
-        self.dim = dim
-        return self.y
+        e = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))  # the one new array
+        xp.exp(e, out=e)
+        e *= 1.0 / e.sum(axis=dim, keepdims=True)  # a multiply by the reciprocal is faster than a broadcast divide
+        self.y, self.dim = e, dim
+        return e
 
     def backward(self, g):
-        y = self.y
-        return y * (g - (g * y).sum(axis=self.dim, keepdims=True)), None
+        y, xp = self.y, array_module(g)
+        gy = xp.multiply(g, y, out=xp.empty_like(y))
+        s = gy.sum(axis=self.dim, keepdims=True)
+        xp.subtract(g, s, out=gy)  # y * (g - sum(g * y)), reusing gy's buffer
+        gy *= y
+        return gy, None
 
 
 class LogSoftmax(Function):
     def forward(self, x, dim):
         xp = array_module(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
-        self.dim = dim
-        return self.y
+        shifted = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+        e = xp.exp(shifted)
+        shifted -= xp.log(e.sum(axis=dim, keepdims=True))
+        self.y, self.dim = shifted, dim
+        return shifted
 
     def backward(self, g):
         xp = array_module(g)
-        return g - xp.exp(self.y) * g.sum(axis=self.dim, keepdims=True), None
+        out = xp.exp(self.y, out=xp.empty_like(self.y))  # softmax, then g - softmax * sum(g) in place
+        out *= g.sum(axis=self.dim, keepdims=True)
+        xp.subtract(g, out, out=out)
+        return out, None
 
 
 def relu(input, inplace: bool = False) -> Tensor:

@@ -1,2 +1,266 @@
-"""Convolution primitives (placeholder)."""
-__all__ = []
+"""Convolution: conv2d and conv_transpose2d as primitives; conv1d is conv2d with a height of 1.
+
+A convolution is one matrix product. im2col lays every receptive field out as a column,
+and the columns are kept channel-major, (C, kh, kw, N, Ho, Wo), because then each of the
+three products the op needs is a single GEMM with no further copy of the columns:
+
+    forward      out    (O, N*Ho*Wo)      = W (O, C*kh*kw)  @ cols (C*kh*kw, N*Ho*Wo)
+    grad weight  gW     (O, C*kh*kw)      = g (O, N*Ho*Wo)  @ cols.T
+    grad input   gcols  (C*kh*kw, N*Ho*Wo) = W.T            @ g      -> col2im
+
+col2im folds the columns back with one strided-slice add per kernel offset (kh*kw adds of
+whole (C, N, Ho, Wo) blocks), never a scatter. Groups are a leading batch axis of the
+GEMMs. conv_transpose2d is conv2d's input gradient run forward, so it reuses col2im, and
+its own gradients are conv2d's forward and weight gradient.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import array_module
+from ..tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+
+def _tuple(v, n: int, name: str, op: str) -> tuple:
+    """An int or a sequence of n ints, as a tuple of n ints."""
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(int(a) for a in v)
+    if len(v) != n:
+        raise ValueError(f"{op}: {name} must be an int or {n} ints, got {v}")
+    return v
+
+
+def _out_size(size: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
+    return (size + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _pad_cnhw(x, pads, shape=None):
+    """x (N, C, H, W) as a zero-padded (C, N, Hp, Wp) array; pads = (top, bottom, left, right).
+    The transpose to channel-major rides on the padding copy, so it costs nothing extra."""
+    xp = array_module(x)
+    t, b, l, r = pads
+    if not any(pads):
+        return x.transpose(1, 0, 2, 3)  # a view: the im2col copy below reads it in place
+    N, C, H, W = x.shape
+    out = xp.zeros((C, N, H + t + b, W + l + r), dtype=x.dtype)
+    out[:, :, t:t + H, l:l + W] = x.transpose(1, 0, 2, 3)
+    return out
+
+
+def _im2col(xc, kernel, stride, dilation, out_hw):
+    """Padded (C, N, Hp, Wp) -> columns (C, kh, kw, N, Ho, Wo), contiguous: one copy."""
+    xp = array_module(xc)
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    win = xp.lib.stride_tricks.sliding_window_view(xc, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, :sh * (Ho - 1) + 1:sh, :sw * (Wo - 1) + 1:sw, ::dh, ::dw]  # (C, N, Ho, Wo, kh, kw)
+    return xp.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3))
+
+
+def _col2im(gcols, x_shape, pads, stride, dilation):
+    """Columns (C, kh, kw, N, Ho, Wo) summed back onto an (N, C, H, W) image: for each kernel
+    offset, one strided-slice add of a whole (C, N, Ho, Wo) block (no scatter, no add.at)."""
+    xp = array_module(gcols)
+    C, kh, kw, N, Ho, Wo = gcols.shape
+    _, _, H, W = x_shape
+    t, b, l, r = pads
+    (sh, sw), (dh, dw) = stride, dilation
+    acc = xp.zeros((C, N, H + t + b, W + l + r), dtype=gcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            acc[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gcols[:, i, j]
+    return xp.ascontiguousarray(acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
+
+
+def _grouped(a, groups: int):
+    """(G*rows, ...) -> (G, rows, prod(...)): groups become the batch axis of a matmul."""
+    return a.reshape(groups, a.shape[0] // groups, -1)
+
+
+def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
+    """GEMM result (O, N*Ho*Wo) -> contiguous (N, O, Ho, Wo), with the bias added in the same pass."""
+    xp = array_module(out_gm)
+    out = xp.ascontiguousarray(out_gm.reshape(-1, N, Ho, Wo).transpose(1, 0, 2, 3))
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)  # `out` is a fresh array of our own
+    return out
+
+
+class Conv2d(Function):
+    def forward(self, x, w, b, stride, pads, dilation, groups):
+        xp = array_module(x)
+        N, C, H, W = x.shape
+        O, _, kh, kw = w.shape
+        Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
+        Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
+        cols = _im2col(_pad_cnhw(x, pads), (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
+        out = xp.matmul(_grouped(w, groups), _grouped(cols, groups))  # (G, O/G, N*Ho*Wo)
+        self.cols, self.w, self.x_shape = cols, w, x.shape
+        self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
+        return _to_nchw(out, N, Ho, Wo, b)
+
+    def backward(self, g):
+        xp = array_module(g)
+        w, G = self.w, self.groups
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
+        gx = gw = gb = None
+        if need_w:
+            gw = xp.matmul(g2, _grouped(self.cols, G).transpose(0, 2, 1)).reshape(w.shape)
+        if need_b:
+            gb = g2.sum(axis=2).reshape(-1)
+        if need_x:
+            gcols = xp.matmul(_grouped(w, G).transpose(0, 2, 1), g2)  # (G, C/G*kh*kw, N*Ho*Wo)
+            gcols = gcols.reshape(self.cols.shape)
+            gx = _col2im(gcols, self.x_shape, self.pads, self.stride, self.dilation)
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTranspose2d(Function):
+    """The input gradient of a conv2d whose weight is `w` (Cin, Cout/G, kh, kw), run forward."""
+
+    def forward(self, x, w, b, stride, padding, output_padding, groups, dilation):
+        xp = array_module(x)
+        N, Cin, H, W = x.shape
+        _, Cg, kh, kw = w.shape
+        Ho = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+        Wo = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+        x2 = _grouped(xp.ascontiguousarray(x.transpose(1, 0, 2, 3)), groups)  # (G, Cin/G, N*H*W)
+        gcols = xp.matmul(_grouped(w, groups).transpose(0, 2, 1), x2)  # (G, Cout/G*kh*kw, N*H*W)
+        gcols = gcols.reshape(Cg * groups, kh, kw, N, H, W)
+        self.pads = (padding[0], padding[0], padding[1], padding[1])
+        out = _col2im(gcols, (N, Cg * groups, Ho, Wo), self.pads, stride, dilation)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)  # a fresh array from col2im
+        self.x2, self.w, self.in_hw = x2, w, (H, W)
+        self.stride, self.dilation, self.groups = stride, dilation, groups
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        w, G, (H, W) = self.w, self.groups, self.in_hw
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        N, Cout = g.shape[:2]
+        kh, kw = w.shape[2:]
+        # conv2d of g with the same weight: its columns serve both gradients
+        cols = _im2col(_pad_cnhw(g, self.pads), (kh, kw), self.stride, self.dilation, (H, W))
+        gx = gw = gb = None
+        if need_x:
+            gx = _to_nchw(xp.matmul(_grouped(w, G), _grouped(cols, G)), N, H, W, None)
+        if need_w:
+            gw = xp.matmul(self.x2, _grouped(cols, G).transpose(0, 2, 1)).reshape(w.shape)
+        if need_b:
+            gb = g.sum(axis=(0, 2, 3))
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _check_conv(op, input, weight, bias, groups, nd, transposed=False):
+    if input.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D input (N, C, {'H, W' if nd == 2 else 'L'}), "
+                           f"got shape {input.shape}")
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight, got shape {weight.shape}")
+    if groups < 1 or (weight.shape[0] % groups):
+        raise RuntimeError(f"{op}: weight of shape {weight.shape} does not split into groups={groups}")
+    c_in = weight.shape[0] if transposed else weight.shape[1] * groups
+    if input.shape[1] != c_in:
+        raise RuntimeError(f"{op}: weight of shape {weight.shape} with groups={groups} expects {c_in} input "
+                           f"channels, got input of shape {input.shape}")
+    c_out = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match {c_out} output channels")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype} differ")
+
+
+def _unbatched(op, input, nd):
+    """PyTorch accepts an unbatched (C, ...) input; add the batch axis and remember to drop it."""
+    if isinstance(input, Tensor) and input.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    return input, False
+
+
+def _conv_pads(op, padding, kernel, stride, dilation) -> tuple:
+    """(top, bottom, left, right) from an int, a pair, 'valid' or 'same' (which may be uneven)."""
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    ph, pw = _tuple(padding, 2, "padding", op)
+    return (ph, ph, pw, pw)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of an (N, C, H, W) input with an (O, C/groups, kh, kw) weight.
+
+    >>> F.conv2d(lamina.randn(8, 3, 32, 32), lamina.randn(16, 3, 3, 3), padding=1).shape   # (8, 16, 32, 32)
+    """
+    input, unbatched = _unbatched("conv2d", input, 2)
+    _check_conv("conv2d", input, weight, bias, groups, 2)
+    stride = _tuple(stride, 2, "stride", "conv2d")
+    dilation = _tuple(dilation, 2, "dilation", "conv2d")
+    pads = _conv_pads("conv2d", padding, weight.shape[2:], stride, dilation)
+    H, W = input.shape[2] + pads[0] + pads[1], input.shape[3] + pads[2] + pads[3]
+    kh, kw = (d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation))
+    if H < kh or W < kw:
+        raise RuntimeError(f"conv2d: padded input of size ({H}, {W}) is smaller than the dilated kernel "
+                           f"({kh}, {kw}); input shape {input.shape}, weight shape {weight.shape}")
+    out = Conv2d.apply(input, weight, bias, stride, pads, dilation, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution of an (N, C, L) input with an (O, C/groups, k) weight: conv2d with a height of 1."""
+    input, unbatched = _unbatched("conv1d", input, 1)
+    _check_conv("conv1d", input, weight, bias, groups, 1)
+    if not isinstance(padding, str):
+        padding = (0, _tuple(padding, 1, "padding", "conv1d")[0])
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _tuple(stride, 1, "stride", "conv1d")[0]),
+                 padding, (1, _tuple(dilation, 1, "dilation", "conv1d")[0]), groups)  # (N, O, 1, Lo)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 2-D convolution ("deconvolution") with an (Cin, Cout/groups, kh, kw) weight: the
+    gradient of conv2d with respect to its input. Output size (H-1)*s - 2p + d*(k-1) + output_padding + 1.
+    """
+    input, unbatched = _unbatched("conv_transpose2d", input, 2)
+    _check_conv("conv_transpose2d", input, weight, bias, groups, 2, transposed=True)
+    stride = _tuple(stride, 2, "stride", "conv_transpose2d")
+    padding = _tuple(padding, 2, "padding", "conv_transpose2d")
+    output_padding = _tuple(output_padding, 2, "output_padding", "conv_transpose2d")
+    dilation = _tuple(dilation, 2, "dilation", "conv_transpose2d")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= max(s, d):
+            raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
+                             f"stride {stride} or dilation {dilation}")
+    sizes = [(n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
+             zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
+    if min(sizes) < 1:
+        raise RuntimeError(f"conv_transpose2d: output size {tuple(sizes)} is too small for input shape "
+                           f"{input.shape}, weight {weight.shape} and padding {padding}")
+    out = ConvTranspose2d.apply(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 1-D convolution: conv_transpose2d with a height of 1."""
+    input, unbatched = _unbatched("conv_transpose1d", input, 1)
+    _check_conv("conv_transpose1d", input, weight, bias, groups, 1, transposed=True)
+    one = lambda v, name: (0 if name in ("padding", "output_padding") else 1,  # noqa: E731
+                           _tuple(v, 1, name, "conv_transpose1d")[0])
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride, "stride"),
+                           one(padding, "padding"), one(output_padding, "output_padding"), groups,
+                           one(dilation, "dilation")).squeeze(2)
+    return out.squeeze(0) if unbatched else out

@@ -93,13 +93,18 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        self.y = a / b
+        return self.y
 
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        gb = unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None
-        return (unbroadcast(g / b, np.shape(a)) if na else None), gb
+        ga = g / b
+        gb = None
+        if nb:  # d(a/b)/db = -(a/b) / b = -y * (g / b)
+            gb = -ga * self.y
+            gb = unbroadcast(gb, np.shape(b))
+        return (unbroadcast(ga, np.shape(a)) if na else None), gb
 
 
 class Pow(Function):
@@ -315,13 +320,16 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(self, x):
-        xp = array_module(x)
-        # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x))
-        self.y = xp.tanh(x * 0.5) * 0.5 + 0.5
+        from .activation import _sigmoid
+
+        self.y = _sigmoid(x)
         return self.y
 
     def backward(self, g):
-        return g * self.y * (1 - self.y)
+        out = 1 - self.y
+        out *= self.y
+        out *= g
+        return out
 
 
 def _float(x: Tensor) -> Tensor:

@@ -1,0 +1,53 @@
+"""Shared timing for the benchmarks: lamina and PyTorch alternate in one process, and we
+report medians and the ratio lamina / torch (ratios, not absolute times, are what carry
+over on a shared, noisy machine)."""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+
+def set_threads(n: int | None = None) -> int:
+    """Give torch the same number of threads NumPy's BLAS gets (all cores by default)."""
+    import torch
+
+    n = n or os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n
+
+
+def compare(lamina_fn, torch_fn, rounds: int = 15, inner: int = 0, warmup: int = 2) -> dict:
+    """Median seconds per call of each function, timed alternately, and their ratio."""
+    for _ in range(warmup):
+        lamina_fn()
+        torch_fn()
+    if inner <= 0:  # pick enough calls per round for ~20 ms, so tiny ops are measurable
+        t0 = time.perf_counter()
+        lamina_fn()
+        inner = max(1, min(1000, int(0.02 / max(time.perf_counter() - t0, 1e-7))))
+    lt, tt = [], []
+    for _ in range(rounds):
+        for fn, out in ((lamina_fn, lt), (torch_fn, tt)):
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            out.append((time.perf_counter() - t0) / inner)
+    lm, tm = statistics.median(lt), statistics.median(tt)
+    return {"lamina_ms": lm * 1e3, "torch_ms": tm * 1e3, "ratio": lm / tm}
+
+
+def table(rows: list[tuple[str, dict]], title: str) -> str:
+    lines = [title, f"{'workload':<34}{'lamina ms':>12}{'torch ms':>12}{'ratio':>8}"]
+    for name, r in rows:
+        lines.append(f"{name:<34}{r['lamina_ms']:>12.4f}{r['torch_ms']:>12.4f}{r['ratio']:>8.2f}")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    import numpy
+    import torch
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}

@@ -1,0 +1,162 @@
+"""Fused loss primitives: softmax cross-entropy and CTC, each with its backward beside it.
+
+Cross-entropy is fused because it ends every classifier's forward pass: one log-softmax in
+forward, and a backward that is just `softmax - target` scaled, instead of the five or six
+small ops (and their saved arrays) that the composition would record. CTC is a primitive
+because its gradient comes from the forward-backward recursion, not from the chain rule
+through a Python loop over time.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import array_module
+
+_NEG_INF = float("-inf")
+
+
+def class_index(target):
+    """The index tuple that picks x[n, target[n, d...], d...] out of an (N, C, d...) array."""
+    xp = array_module(target)
+    nd = target.ndim
+    grids = [xp.arange(n).reshape([-1 if i == k else 1 for i in range(nd)]) for k, n in enumerate(target.shape)]
+    return (grids[0], target, *grids[1:])
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy over dim 1 of x (N, C, d...) against class indices (N, d...).
+
+    Each position n has a target distribution b[n] = (1 - eps) * w_n * onehot(y_n) +
+    eps / C * valid_n * weight (w_n = weight[y_n], 0 where y_n == ignore_index), and its loss
+    is -sum_c b[n, c] * log_softmax(x)[n, c]. The gradient is softmax * sum_c b[n, c] - b[n],
+    times the upstream gradient; 'mean' divides by sum_n w_n, as torch does.
+    """
+
+    def forward(self, x, target, weight, *, ignore_index, label_smoothing, reduction):
+        xp = array_module(x)
+        eps, C = label_smoothing, x.shape[1]
+        shifted = x - x.max(axis=1, keepdims=True)
+        self.e = xp.exp(shifted)
+        self.s = self.e.sum(axis=1, keepdims=True)
+        log_s = xp.log(self.s)
+        valid = target != ignore_index
+        tgt = xp.where(valid, target, 0)  # ignored positions pick class 0, then get weight 0
+        if tgt.size and (int(tgt.max()) >= C or int(tgt.min()) < 0):
+            bad = target[valid & ((target < 0) | (target >= C))]
+            raise IndexError(f"cross_entropy: target class {int(bad[0])} is out of range for {C} classes "
+                             f"(input shape {x.shape}); expected values in [0, {C}) or ignore_index={ignore_index}")
+        self.idx = class_index(tgt)
+        w = valid.astype(x.dtype) if weight is None else weight[tgt] * valid
+        loss = (log_s[:, 0] - shifted[self.idx]) * w  # -log p(target), weighted
+        if eps:
+            cw = None if weight is None else weight.reshape((1, C) + (1,) * (x.ndim - 2))
+            logp = shifted - log_s
+            smooth = -(logp if cw is None else logp * cw).sum(axis=1) * valid
+            loss = loss * (1.0 - eps) + smooth * (eps / C)
+            wsum = float(C) if weight is None else weight.sum()
+            self.a = w * (1.0 - eps) + valid * (wsum * (eps / C))  # sum_c b[n, c]
+            self.smooth = None if cw is None else cw  # the class weights spread by smoothing
+            self.valid = valid
+        else:
+            self.a = w
+        self.w, self.eps, self.reduction = w, eps, reduction
+        if reduction == "mean":
+            self.total = w.sum()
+            return loss.sum() / self.total
+        return loss.sum() if reduction == "sum" else loss
+
+    def backward(self, g):
+        xp = array_module(g)
+        scale = g / self.total if self.reduction == "mean" else g  # () or (N, d...)
+        coef = xp.expand_dims(scale * self.a, 1) / self.s  # (N, 1, d...)
+        grad = self.e * coef  # softmax * sum_c b[n, c]
+        w = self.w * scale if self.eps == 0 else self.w * (scale * (1.0 - self.eps))
+        grad[self.idx] -= w  # minus the one-hot part of b (grad is ours, so in place is safe)
+        if self.eps:
+            spread = xp.expand_dims(self.valid * (scale * (self.eps / grad.shape[1])), 1)  # (N, 1, d...)
+            grad -= spread if self.smooth is None else spread * self.smooth
+        return grad, None, None
+
+
+CrossEntropy.reads_inputs = False  # backward reads only what forward saved
+
+
+class CTCLoss(Function):
+    """Connectionist temporal classification loss, by the log-space forward-backward recursion.
+
+    log_probs (T, B, C); targets (B, S) padded; lengths (B,) int arrays. A target of length
+    S_b is walked as the extended sequence l' = (blank, l1, blank, l2, ..., blank) of 2 S_b + 1
+    states; alpha[t, s] and beta[t, s] are the log-probabilities of all alignment prefixes
+    ending (suffixes starting) in state s at time t, both including log_probs[t, l'_s]. The
+    gradient is the one torch gives, w.r.t. log_probs as the output of a log_softmax:
+    exp(log_probs) minus the posterior occupancy of each class at each time step.
+    """
+
+    def forward(self, log_probs, *, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
+        xp = array_module(log_probs)
+        T, B, C = log_probs.shape
+        L = 2 * targets.shape[1] + 1
+        ext = xp.full((B, L), blank, dtype=targets.dtype)  # (B, L): blank, l1, blank, l2, ..., blank
+        ext[:, 1::2] = targets
+        s = xp.arange(L)
+        in_seq = s < (2 * target_lengths + 1)[:, None]  # (B, L): the states each target really has
+        ext = xp.where(in_seq, ext, blank)
+        lp_ext = xp.where(in_seq, log_probs[:, xp.arange(B)[:, None], ext], _NEG_INF)  # (T, B, L)
+        # a jump s-2 -> s skips a blank: allowed onto a label that differs from the one two back
+        skip = xp.zeros((B, L), dtype=bool)
+        skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+        # alpha is kept with two -inf columns in front so that s-1 and s-2 are plain slices
+        alpha = xp.full((T, B, L + 2), _NEG_INF, dtype=log_probs.dtype)  # (T, B, 2 + L)
+        alpha[0, :, 2:4] = lp_ext[0, :, :2]
+        active = xp.arange(T)[:, None] < input_lengths  # (T, B)
+        for t in range(1, T):
+            prev = alpha[t - 1]
+            new = xp.logaddexp(xp.logaddexp(prev[:, 2:], prev[:, 1:-1]), xp.where(skip, prev[:, :-2], _NEG_INF))
+            # past its input length a sequence keeps its last alpha, so alpha[T-1] holds every end
+            alpha[t, :, 2:] = xp.where(active[t][:, None], new + lp_ext[t], prev[:, 2:])
+        last = alpha[T - 1]
+        b = xp.arange(B)
+        end = 2 * target_lengths + 2  # column of state L_b - 1 in the padded alpha
+        nll = -xp.logaddexp(last[b, end], last[b, end - 1])  # end in a blank or in the last label
+        self.saved = (log_probs, targets, input_lengths, target_lengths, ext, in_seq, lp_ext, skip, alpha, active, nll)
+        self.reduction, self.zero_infinity = reduction, zero_infinity
+        if zero_infinity:
+            nll = xp.where(xp.isinf(nll), 0.0, nll)
+        if reduction == "mean":
+            return (nll / xp.maximum(target_lengths, 1)).mean()
+        return nll.sum() if reduction == "sum" else nll
+
+    def backward(self, g):
+        log_probs, targets, input_lengths, target_lengths, ext, in_seq, lp_ext, skip, alpha, active, nll = self.saved
+        xp = array_module(log_probs)
+        T, B, C = log_probs.shape
+        L = ext.shape[1]
+        # beta is kept with two -inf columns behind so that s+1 and s+2 are plain slices
+        beta = xp.full((T, B, L + 2), _NEG_INF, dtype=log_probs.dtype)  # (T, B, L + 2)
+        skip_next = xp.zeros((B, L), dtype=bool)  # s -> s+2 is allowed where s+2 may be skipped to
+        skip_next[:, :-2] = skip[:, 2:]
+        s = xp.arange(L)
+        ends = in_seq & (s >= 2 * target_lengths[:, None] - 1)  # the last blank and the last label
+        starts = (input_lengths - 1)[:, None] == xp.arange(T)  # (B, T): where each sequence's beta begins
+        for t in range(T - 1, -1, -1):
+            if t == T - 1:
+                rec = xp.full((B, L), _NEG_INF, dtype=log_probs.dtype)
+            else:
+                nxt = beta[t + 1]
+                rec = xp.logaddexp(xp.logaddexp(nxt[:, :-2], nxt[:, 1:-1]), xp.where(skip_next, nxt[:, 2:], _NEG_INF))
+                rec = rec + lp_ext[t]
+            beta[t, :, :-2] = xp.where(starts[:, t:t + 1] & ends, lp_ext[t], rec)
+        # posterior occupancy of each state: alpha * beta / p(target), with log_probs counted once
+        finite = xp.where(xp.isinf(nll), 0.0, nll)
+        post = xp.exp(alpha[:, :, 2:] + beta[:, :, :-2] - xp.where(in_seq, lp_ext, 0.0) + finite[:, None])  # (T, B, L)
+        # sum the states that share a class: one bincount over flat (t, b, class) positions
+        flat = (xp.arange(T)[:, None, None] * B + xp.arange(B)[:, None]) * C + ext  # (T, B, L)
+        occupancy = xp.bincount(flat.ravel(), weights=post.ravel(), minlength=T * B * C).reshape(T, B, C)
+        grad = (xp.exp(log_probs) - occupancy.astype(log_probs.dtype)) * active[:, :, None]
+        inf = xp.isinf(nll)
+        if self.zero_infinity:
+            scale = xp.where(inf, 0.0, g)
+        else:  # torch gives NaN gradients for an impossible alignment; so do we
+            scale = xp.where(inf, float("nan"), g)
+        if self.reduction == "mean":
+            scale = scale / (B * xp.maximum(target_lengths, 1))
+        return grad * xp.broadcast_to(scale, (B,)).astype(log_probs.dtype)[:, None]

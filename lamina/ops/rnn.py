@@ -1,0 +1,206 @@
+"""The fused recurrence: one primitive runs one layer, in one direction, of an RNN, LSTM or
+GRU over a whole sequence.
+
+Why fused: written from small ops, a recurrent layer records about ten graph nodes per time
+step and walks them back one by one. Here the input projection of every time step is one
+GEMM, each step is one matmul `h @ W_hh^T` for all gates with the gate math done on whole
+arrays, and backward is one reverse loop over time that stores each step's gate gradients;
+the weight gradients are then single GEMMs over all steps at once.
+
+Layouts are PyTorch's: W_ih (G*H, I), W_hh (G*H, H); LSTM gates i, f, g, o; GRU gates
+r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+
+Variable lengths come in as `lengths` (B,): at steps past a sequence's end its state is held
+(so the final state is the one at its true end, and a reverse pass starts there) and its
+output is zero.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module
+from ..tensor import Tensor
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _sigmoid_(a):
+    """In-place logistic sigmoid, as 0.5 * tanh(a / 2) + 0.5 (stable for any a)."""
+    a *= 0.5
+    array_module(a).tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _lstm_order(xp, H: int):
+    """Rows i, f, g, o -> i, f, o, g, so that the three sigmoid gates are one contiguous block.
+    The permutation swaps two blocks, so it is its own inverse."""
+    return xp.concatenate([xp.arange(2 * H), xp.arange(3 * H, 4 * H), xp.arange(2 * H, 3 * H)])
+
+
+class Recurrence(Function):
+    """Inputs: x (T, B, I), h0 (B, H), c0 (B, H) or None, w_ih, w_hh, b_ih, b_hh (or None).
+    Output: (T + 1, B, H), or (T + 2, B, H) for LSTM: the T outputs, then h_n (then c_n)."""
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, mode, reverse=False, lengths=None):
+        xp = array_module(x)
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        lstm, gru = mode == "LSTM", mode == "GRU"
+        if lstm:  # work in i, f, o, g order; gradients are permuted back in backward
+            order = _lstm_order(xp, H)
+            w_ih, w_hh = w_ih[order], w_hh[order]
+            b_ih, b_hh = (None, None) if b_ih is None else (b_ih[order], b_hh[order])
+        # every time step's input projection in one GEMM; A is then activated in place, step by step
+        A = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)  # (T, B, G*H)
+        if b_ih is not None:
+            A += b_ih if gru else b_ih + b_hh  # GRU's b_hn sits inside r * (...), so it is added per step
+        mask = None
+        if lengths is not None and int(lengths.min()) < T:
+            mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :]).astype(x.dtype)[..., None]  # (T, B, 1)
+
+        y = xp.zeros((T + 2 if lstm else T + 1, B, H), dtype=x.dtype)
+        h_prev = xp.empty((T, B, H), dtype=x.dtype)  # the state each step started from
+        c_prev = xp.empty((T, B, H), dtype=x.dtype) if lstm else None
+        extra = xp.empty((T, B, H), dtype=x.dtype) if (lstm or gru) else None  # LSTM tanh(c), GRU W_hn h + b_hn
+        w_hhT = w_hh.T
+        h, c = h0, c0
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            h_prev[t] = h
+            a = A[t]  # (B, G*H)
+            if lstm:
+                c_prev[t] = c
+                a += h @ w_hhT
+                _sigmoid_(a[:, :3 * H])
+                xp.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
+                i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                c_new = f * c
+                c_new += i * g
+                h_new = o * xp.tanh(c_new, out=extra[t])
+            elif gru:
+                gh = h @ w_hhT  # (B, 3H)
+                if b_hh is not None:
+                    gh += b_hh
+                a[:, :2 * H] += gh[:, :2 * H]
+                _sigmoid_(a[:, :2 * H])
+                r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+                extra[t] = gh[:, 2 * H:]
+                n += r * extra[t]
+                xp.tanh(n, out=n)
+                h_new = h - n
+                h_new *= z
+                h_new += n  # (1 - z) * n + z * h
+            else:
+                a += h @ w_hhT
+                if mode == "RNN_TANH":
+                    xp.tanh(a, out=a)
+                else:
+                    xp.maximum(a, 0.0, out=a)
+                h_new = a
+            if mask is None:
+                y[t] = h = h_new
+                if lstm:
+                    c = c_new
+            else:
+                m = mask[t]
+                xp.multiply(h_new, m, out=y[t])
+                h = h + m * (h_new - h)
+                if lstm:
+                    c = c + m * (c_new - c)
+        y[T] = h
+        if lstm:
+            y[T + 1] = c
+        self.x, self.w_ih, self.w_hh, self.A, self.mask = x, w_ih, w_hh, A, mask
+        self.h_prev, self.c_prev, self.extra = h_prev, c_prev, extra
+        self.mode, self.reverse, self.has_bias = mode, reverse, b_ih is not None
+        return y
+
+    def backward(self, g):
+        xp = array_module(g)
+        x, A, mask, w_hh, mode = self.x, self.A, self.mask, self.w_hh, self.mode
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        lstm, gru = mode == "LSTM", mode == "GRU"
+        dY = g[:T]
+        dh = g[T]
+        dc = g[T + 1] if lstm else None
+        dA = xp.empty_like(A)  # gradients w.r.t. the gate pre-activations, input side
+        dAh = xp.empty_like(A) if gru else dA  # ... and hidden side (GRU's n gate differs)
+        for t in (range(T) if self.reverse else range(T - 1, -1, -1)):
+            a, d = A[t], dA[t]
+            if mask is None:
+                dh_new = dY[t] + dh
+            else:
+                m = mask[t]
+                dh_new = m * (dY[t] + dh)
+                dh_keep = dh - m * dh  # the part of dh that flows past a padded step untouched
+            if lstm:
+                i, f, o, gg = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                tc = self.extra[t]
+                dc_new = tc * tc
+                xp.subtract(1.0, dc_new, out=dc_new)
+                dc_new *= o
+                dc_new *= dh_new
+                dc_new += dc if mask is None else m * dc
+                xp.multiply(dc_new, gg, out=d[:, :H])
+                xp.multiply(dc_new, self.c_prev[t], out=d[:, H:2 * H])
+                xp.multiply(dh_new, tc, out=d[:, 2 * H:3 * H])
+                xp.multiply(dc_new, i, out=d[:, 3 * H:])
+                s = a[:, :3 * H]
+                d[:, :3 * H] *= s - s * s  # sigmoid' = s (1 - s)
+                d[:, 3 * H:] *= 1.0 - gg * gg
+                dc = dc_new * f if mask is None else dc_new * f + (dc - m * dc)
+                dh = d @ w_hh
+            elif gru:
+                r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+                hp, ghn, dh_ = self.h_prev[t], self.extra[t], dAh[t]
+                dn = 1.0 - n * n
+                dn *= 1.0 - z
+                dn *= dh_new  # through tanh: d(pre-activation of n)
+                d[:, 2 * H:] = dn
+                xp.multiply(dh_new, hp - n, out=d[:, H:2 * H])
+                d[:, H:2 * H] *= z - z * z
+                xp.multiply(dn, ghn, out=d[:, :H])
+                d[:, :H] *= r - r * r
+                dh_[:, :2 * H] = d[:, :2 * H]
+                xp.multiply(dn, r, out=dh_[:, 2 * H:])
+                dh = dh_new * z
+                dh += dh_ @ w_hh
+            else:
+                if mode == "RNN_TANH":
+                    xp.multiply(dh_new, 1.0 - a * a, out=d)
+                else:
+                    xp.multiply(dh_new, a > 0, out=d)
+                dh = d @ w_hh
+            if mask is not None:
+                dh += dh_keep
+        # the weight gradients over all time steps, one GEMM each
+        need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = self.needs_input_grad
+        dA2, dAh2 = dA.reshape(T * B, -1), dAh.reshape(T * B, -1)
+        dx = (dA2 @ self.w_ih).reshape(x.shape) if need_x else None
+        dw_ih = dA2.T @ x.reshape(T * B, -1) if need_wih else None
+        dw_hh = dAh2.T @ self.h_prev.reshape(T * B, H) if need_whh else None
+        db_ih = dA2.sum(0) if self.has_bias and need_bih else None
+        db_hh = dAh2.sum(0) if self.has_bias and need_bhh else None
+        if lstm:  # back from i, f, o, g to PyTorch's i, f, g, o
+            order = _lstm_order(xp, H)
+            dw_ih, dw_hh, db_ih, db_hh = (None if v is None else v[order] for v in (dw_ih, dw_hh, db_ih, db_hh))
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+def recurrence(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+               b_hh: Tensor | None, mode: str, reverse: bool = False, lengths=None):
+    """Run one layer-direction of an RNN ('RNN_TANH', 'RNN_RELU'), 'LSTM' or 'GRU' over x (T, B, I).
+
+    Returns (output (T, B, H), h_n (B, H), c_n (B, H) or None). `lengths` (B,) is an int
+    array of true sequence lengths, or None when every sequence fills all T steps.
+    """
+    if mode not in GATES:
+        raise ValueError(f"recurrence: mode must be one of {sorted(GATES)}, got {mode!r}")
+    T = x.shape[0]
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+    y = Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse, lengths=lengths)
+    return y[:T], y[T], (y[T + 1] if mode == "LSTM" else None)
