@@ -1,0 +1,258 @@
+"""Checkpoints: `save` and `load` nested dicts/lists of tensors in the safetensors format.
+
+File layout (https://github.com/huggingface/safetensors, written here directly with NumPy):
+
+    8 bytes     N, the header length, unsigned little-endian
+    N bytes     JSON header, padded with spaces to a multiple of 8:
+                {"<name>": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
+                 "__metadata__": {"lamina": "<JSON of the structure>"}}
+    the rest    the tensors' raw little-endian bytes; offsets count from the start of this part
+
+The structure around the tensors (dicts, lists, numbers, strings, None) is kept as JSON in
+the metadata, with each tensor replaced by a reference to its name, so a file holds an
+optimizer's state_dict as well as a model's. Names are the dotted path of keys
+("state.0.exp_avg"), so other safetensors readers see meaningful names too. Files without
+lamina's metadata (e.g. Hugging Face weights) load as a flat {name: Tensor} dict.
+
+Nothing is unpickled and nothing from the file is ever executed: the header is JSON and the
+rest is raw numbers.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from .backend import CPU, Device, to_device
+from .tensor import Tensor
+
+__all__ = ["save", "load"]
+
+# safetensors dtype names; BF16 files (common for pretrained weights) load as float32
+_DTYPE_NAMES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8, "U8": np.uint8,
+                "I16": np.int16, "U16": np.uint16, "I32": np.int32, "U32": np.uint32, "I64": np.int64,
+                "U64": np.uint64, "BOOL": np.bool_}
+_NAME_OF = {np.dtype(v): k for k, v in _DTYPE_NAMES.items()}
+_MAX_HEADER = 100_000_000  # the limit the safetensors library enforces
+
+_Path = str | os.PathLike
+
+
+# ---- save -----------------------------------------------------------------------------------
+def save(obj: Any, path: _Path) -> None:
+    """Write tensors in nested dicts/lists/tuples (with numbers, strings, bools, None) to `path`
+    as a safetensors file, atomically: a crash leaves either the old file or the new one.
+
+    >>> lamina.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}, "ckpt.safetensors")
+    """
+    path = os.fspath(path)
+    arrays: dict[str, np.ndarray] = {}
+    structure = _encode(obj, "", arrays, path)
+    header, data = _layout(arrays, json.dumps(structure, separators=(",", ":"), allow_nan=False))
+    _atomic_write(path, header, data)
+
+
+def _encode(obj, name: str, arrays: dict, path: str):
+    """JSON for `obj`; tensors are stored in `arrays` under a unique name and referenced by it.
+
+    Only JSON lists, strings, numbers, booleans and null stand for themselves; every other
+    kind is an object with one tag key, so a user's dict can never be mistaken for a tag.
+    """
+    if isinstance(obj, (Tensor, np.ndarray)) or hasattr(obj, "__cuda_array_interface__"):
+        arr = obj.data if isinstance(obj, Tensor) else obj
+        key = name or "tensor"
+        if key in arrays or key == "__metadata__":  # e.g. keys "a.b" and ("a", "b") flatten alike
+            key = next(f"{key}#{i}" for i in range(1, len(arrays) + 2) if f"{key}#{i}" not in arrays)
+        arrays[key] = np.ascontiguousarray(to_device(arr, CPU))
+        if np.dtype(arrays[key].dtype.type) not in _NAME_OF:
+            raise TypeError(f"lamina.save: {path}: tensor {key!r} has dtype {arrays[key].dtype}, "
+                            f"which safetensors cannot hold")
+        return {"ndarray" if isinstance(obj, np.ndarray) else "tensor": key}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, np.integer)) or isinstance(k, bool):
+                raise TypeError(f"lamina.save: {path}: dict keys must be strings or ints, got {k!r} at {name or 'top level'}")
+            k = k if isinstance(k, str) else int(k)
+            items.append([k, _encode(v, f"{name}.{k}" if name else str(k), arrays, path)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        encoded = [_encode(v, f"{name}.{i}" if name else str(i), arrays, path) for i, v in enumerate(obj)]
+        return encoded if isinstance(obj, list) else {"tuple": encoded}
+    raise TypeError(f"lamina.save: {path}: can't save a {type(obj).__name__} at {name or 'top level'}; "
+                    "expected tensors, arrays, dicts, lists, tuples, numbers, strings, bools or None")
+
+
+def _layout(arrays: dict[str, np.ndarray], structure: str) -> tuple[bytes, list[np.ndarray]]:
+    """The header bytes and the arrays in file order (widest dtypes first, so that every
+    tensor starts at an offset its dtype can be read from directly)."""
+    order = sorted(arrays, key=lambda k: -arrays[k].dtype.itemsize)  # stable: keeps save order otherwise
+    entries, data, offset = {}, [], 0
+    for k in order:
+        a = arrays[k]
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        entries[k] = {"dtype": _NAME_OF[np.dtype(a.dtype.type)], "shape": list(a.shape),
+                      "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+        data.append(a)
+    entries["__metadata__"] = {"format": "lamina", "lamina": structure}
+    header = json.dumps(entries, separators=(",", ":")).encode("utf-8")
+    header += b" " * (-len(header) % 8)  # padded so the data starts 8-byte aligned
+    return struct.pack("<Q", len(header)) + header, data
+
+
+def _atomic_write(path: str, header: bytes, data: list[np.ndarray]) -> None:
+    """Write to a temporary file beside `path`, fsync it, then rename it over `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(header)
+            for a in data:
+                if a.size:
+                    f.write(memoryview(a.reshape(-1)).cast("B"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable; not every platform can open a directory
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def _file_mode(path: str) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0o666 minus the umask
+    (mkstemp's own 0o600 would surprise whoever shares the checkpoint)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+# ---- load -----------------------------------------------------------------------------------
+def load(path: _Path, map_location: str | Device | None = None) -> Any:
+    """Read what `save` wrote (or any safetensors file: then a flat {name: Tensor} dict).
+
+    Tensors come back with the same dtype, shape and bits, on the CPU or on `map_location`.
+    A truncated or corrupt file raises ValueError naming the file.
+    """
+    path = os.fspath(path)
+    device = Device(map_location) if map_location is not None else None
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        entries, metadata, start = _read_header(f, path, size)
+        arrays = {k: _read_tensor(f, path, start, k, e) for k, e in entries.items()}
+    if device is not None and device != CPU:
+        arrays = {k: to_device(a, device) for k, a in arrays.items()}
+    if "lamina" not in metadata:
+        return {k: Tensor._make(a, None) for k, a in arrays.items()}
+    try:
+        structure = json.loads(metadata["lamina"])
+    except json.JSONDecodeError as e:
+        raise _corrupt(path, f"its lamina metadata is not valid JSON ({e})") from None
+    return _decode(structure, arrays, path)
+
+
+def _corrupt(path: str, why: str) -> ValueError:
+    return ValueError(f"lamina.load: {path} is truncated or corrupt: {why}")
+
+
+def _read_header(f, path: str, size: int) -> tuple[dict, dict, int]:
+    """Parse and check the header: (tensor entries, metadata, where the data starts)."""
+    if size < 8:
+        raise _corrupt(path, f"the file has {size} bytes, fewer than the 8-byte header length")
+    (n,) = struct.unpack("<Q", f.read(8))
+    if n > _MAX_HEADER:
+        raise _corrupt(path, f"the header length field says {n} bytes, more than the {_MAX_HEADER} allowed")
+    if 8 + n > size:
+        raise _corrupt(path, f"header says it is {n} bytes, file has {size - 8} after the length field")
+    raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _corrupt(path, f"the header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, f"the header is a JSON {type(header).__name__}, expected an object")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _corrupt(path, "__metadata__ must map strings to strings")
+    end = 0
+    for k, e in header.items():
+        try:
+            dtype, shape, (begin, stop) = e["dtype"], e["shape"], e["data_offsets"]
+            ok = all(isinstance(d, int) and d >= 0 for d in (*shape, begin, stop))
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise _corrupt(path, f"tensor {k!r} has a malformed header entry {e!r}")
+        if dtype not in _DTYPE_NAMES and dtype != "BF16":
+            raise _corrupt(path, f"tensor {k!r} has unknown dtype {dtype!r}")
+        itemsize = 2 if dtype == "BF16" else np.dtype(_DTYPE_NAMES[dtype]).itemsize
+        if stop - begin != math.prod(shape) * itemsize:
+            raise _corrupt(path, f"tensor {k!r} of dtype {dtype} and shape {shape} needs "
+                                 f"{math.prod(shape) * itemsize} bytes, its offsets span {stop - begin}")
+        end = max(end, stop)
+    have = size - 8 - n
+    if end > have:
+        raise _corrupt(path, f"header says {end} bytes of tensor data, file has {have}")
+    return header, metadata, 8 + n
+
+
+def _read_tensor(f, path: str, start: int, name: str, e: dict) -> np.ndarray:
+    begin, stop = e["data_offsets"]
+    bf16 = e["dtype"] == "BF16"
+    arr = np.empty(e["shape"], dtype=np.uint16 if bf16 else _DTYPE_NAMES[e["dtype"]])
+    if arr.nbytes:
+        f.seek(start + begin)
+        if f.readinto(memoryview(arr.reshape(-1)).cast("B")) != stop - begin:
+            raise _corrupt(path, f"tensor {name!r} is cut short")
+    if bf16:  # bfloat16 is the top half of a float32
+        arr = (arr.astype(np.uint32) << 16).view(np.float32)
+    return arr
+
+
+def _decode(obj, arrays: dict[str, np.ndarray], path: str):
+    """Rebuild the structure that `_encode` wrote."""
+    if isinstance(obj, list):
+        return [_decode(v, arrays, path) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if len(obj) != 1:
+        raise _corrupt(path, f"unexpected object in the lamina metadata: {str(obj)[:80]}")
+    (tag, value), = obj.items()
+    if tag in ("tensor", "ndarray"):
+        if value not in arrays:
+            raise _corrupt(path, f"the metadata refers to tensor {value!r}, which the file does not hold")
+        return Tensor._make(arrays[value], None) if tag == "tensor" else arrays[value]
+    if tag == "dict":
+        return {k: _decode(v, arrays, path) for k, v in value}
+    if tag == "tuple":
+        return tuple(_decode(v, arrays, path) for v in value)
+    if tag == "float":
+        return float(value)
+    raise _corrupt(path, f"unknown tag {tag!r} in the lamina metadata")
