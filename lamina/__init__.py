@@ -32,3 +32,4 @@ dtype = type(float32)
 del _builtins
 
 from . import nn  # noqa: E402  (nn builds on everything above)
+from .io import load, save  # noqa: E402
