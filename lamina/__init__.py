@@ -14,6 +14,7 @@ from .backend import (
 from .tensor import Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
+from .profiler import profile
 from .creation import (
     Generator, arange, as_tensor, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
     full_like, get_rng_state, initial_seed, linspace, manual_seed, multinomial, ones, ones_like, rand,

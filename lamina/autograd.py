@@ -9,10 +9,12 @@ hands back gradients already shaped like its inputs (see `unbroadcast`).
 from __future__ import annotations
 
 import functools
+import time
 
 from .backend import array_module
 
 _grad_enabled = [True]  # a one-element list: cheaper to read than a module global via a function
+_profiler = [None]  # set by lamina.profile() while it is active
 
 
 def is_grad_enabled() -> bool:
@@ -158,6 +160,7 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
     """Propagate gradients from `roots`. Leaves accumulate into `.grad`, unless `capture`
     (a dict id -> None) asks for some tensors' gradients to be returned instead."""
     grads = {}
+    prof = _profiler[0]
     for t, g in zip(roots, root_grads):
         grads[id(t)] = g if id(t) not in grads else grads[id(t)] + g
     order = _toposort(roots)
@@ -180,9 +183,15 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
                         f"backward: a tensor of shape {a.shape} saved by {ctx.name} was modified in place "
                         f"after it was used (version {v} -> {a._version}); use an out-of-place op instead"
                     )
-        in_grads = ctx.backward(g)
+        if prof is None:
+            in_grads = ctx.backward(g)
+        else:
+            t0 = time.perf_counter()
+            in_grads = ctx.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if prof is not None:
+            prof.record_backward(ctx.name, time.perf_counter() - t0, in_grads)
         for a, need, ga in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
             if not need or ga is None:
                 continue
