@@ -68,7 +68,8 @@ def _encode(obj, name: str, arrays: dict, path: str):
         key = name or "tensor"
         if key in arrays or key == "__metadata__":  # e.g. keys "a.b" and ("a", "b") flatten alike
             key = next(f"{key}#{i}" for i in range(1, len(arrays) + 2) if f"{key}#{i}" not in arrays)
-        arrays[key] = np.ascontiguousarray(to_device(arr, CPU))
+        arr = to_device(arr, CPU)
+        arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
         if np.dtype(arrays[key].dtype.type) not in _NAME_OF:
             raise TypeError(f"lamina.save: {path}: tensor {key!r} has dtype {arrays[key].dtype}, "
                             f"which safetensors cannot hold")
@@ -226,7 +227,7 @@ def _read_header(f, path: str, size: int) -> tuple[dict, dict, int]:
 def _read_tensor(f, path: str, start: int, name: str, e: dict) -> np.ndarray:
     begin, stop = e["data_offsets"]
     bf16 = e["dtype"] == "BF16"
-    arr = np.empty(e["shape"], dtype=np.uint16 if bf16 else _DTYPE_NAMES[e["dtype"]])
+    arr = np.empty(tuple(e["shape"]), dtype=np.uint16 if bf16 else _DTYPE_NAMES[e["dtype"]])
     if arr.nbytes:
         f.seek(start + begin)
         if f.readinto(memoryview(arr.reshape(-1)).cast("B")) != stop - begin:
