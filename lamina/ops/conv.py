@@ -74,8 +74,13 @@ def _col2im(gcols, x_shape, pads, stride, dilation):
 
 
 def _grouped(a, groups: int):
-    """(G*rows, ...) -> (G, rows, prod(...)): groups become the batch axis of a matmul."""
+    """Weight (G*rows, ...) -> (G, rows, prod(...)): groups become the batch axis of a matmul."""
     return a.reshape(groups, a.shape[0] // groups, -1)
+
+
+def _grouped_cols(cols, groups: int):
+    """Columns (C, kh, kw, N, Ho, Wo) -> (G, C/G*kh*kw, N*Ho*Wo)."""
+    return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
 
 
 def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
@@ -95,7 +100,7 @@ class Conv2d(Function):
         Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
         cols = _im2col(_pad_cnhw(x, pads), (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
-        out = xp.matmul(_grouped(w, groups), _grouped(cols, groups))  # (G, O/G, N*Ho*Wo)
+        out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         self.cols, self.w, self.x_shape = cols, w, x.shape
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         return _to_nchw(out, N, Ho, Wo, b)
@@ -107,7 +112,7 @@ class Conv2d(Function):
         g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         gx = gw = gb = None
         if need_w:
-            gw = xp.matmul(g2, _grouped(self.cols, G).transpose(0, 2, 1)).reshape(w.shape)
+            gw = xp.matmul(g2, _grouped_cols(self.cols, G).transpose(0, 2, 1)).reshape(w.shape)
         if need_b:
             gb = g2.sum(axis=2).reshape(-1)
         if need_x:
@@ -147,9 +152,9 @@ class ConvTranspose2d(Function):
         cols = _im2col(_pad_cnhw(g, self.pads), (kh, kw), self.stride, self.dilation, (H, W))
         gx = gw = gb = None
         if need_x:
-            gx = _to_nchw(xp.matmul(_grouped(w, G), _grouped(cols, G)), N, H, W, None)
+            gx = _to_nchw(xp.matmul(_grouped(w, G), _grouped_cols(cols, G)), N, H, W, None)
         if need_w:
-            gw = xp.matmul(self.x2, _grouped(cols, G).transpose(0, 2, 1)).reshape(w.shape)
+            gw = xp.matmul(self.x2, _grouped_cols(cols, G).transpose(0, 2, 1)).reshape(w.shape)
         if need_b:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb, None, None, None, None, None

@@ -1,0 +1,285 @@
+"""Convolution, pooling and resampling layers against PyTorch's, weights copied by state_dict key,
+forward and gradients (input, weight, bias) in float64; the functional forms through check_op."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from helpers import check_op
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(padding='same'|upsample_bilinear|deprecated).*:UserWarning")
+
+
+def compare_layer(make, x_shape, seed=0, x=None, forward=lambda mod, x: mod(x), atol=1e-10):
+    """Build `make(m)` in lamina and torch with torch's weights, compare output and every gradient."""
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    tmod, lmod = make(torch).double(), make(lamina).double()
+    lmod.load_state_dict({k: v.detach().numpy() for k, v in tmod.state_dict().items()})
+    assert list(lmod.state_dict()) == list(tmod.state_dict())
+    x = rng.standard_normal(x_shape) if x is None else x
+    tx, lx = torch.tensor(x, requires_grad=True), lamina.tensor(x, requires_grad=True)
+    to, lo = forward(tmod, tx), forward(lmod, lx)
+    if isinstance(to, tuple):  # (values, indices)
+        np.testing.assert_array_equal(lo[1].numpy(), to[1].numpy())
+        to, lo = to[0], lo[0]
+    assert lo.shape == tuple(to.shape)
+    np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), atol=atol, rtol=1e-9)
+    g = rng.standard_normal(tuple(to.shape))
+    to.backward(torch.tensor(g))
+    lo.backward(lamina.tensor(g))
+    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), atol=atol, rtol=1e-9, err_msg="input grad")
+    lparams = dict(lmod.named_parameters())
+    for name, p in tmod.named_parameters():
+        np.testing.assert_allclose(lparams[name].grad.numpy(), p.grad.numpy(), atol=atol, rtol=1e-9,
+                                   err_msg=f"grad of {name}")
+
+
+# ---- convolution layers --------------------------------------------------------------------------
+CONV2D = [  # in, out, kernel, stride, padding, dilation, groups, bias
+    (3, 4, 3, 1, 0, 1, 1, True),
+    (3, 4, 3, 2, 1, 1, 1, False),
+    (4, 6, (3, 2), (2, 1), (1, 2), 1, 2, True),
+    (4, 4, 3, 1, "same", 2, 4, True),  # depthwise, dilated
+    (4, 8, 3, 2, 1, 1, 4, False),  # depthwise with a channel multiplier
+    (3, 5, 4, 1, "same", 1, 1, True),  # even kernel: uneven 'same' padding
+    (2, 3, 1, 1, "valid", 1, 1, True),
+    (3, 2, 5, 3, 2, (2, 1), 1, True),
+    (6, 6, (1, 3), (1, 2), (0, 1), (1, 3), 3, True),
+]
+
+
+@pytest.mark.parametrize("cin,cout,k,s,p,d,g,bias", CONV2D)
+def test_conv2d(cin, cout, k, s, p, d, g, bias):
+    compare_layer(lambda m: m.nn.Conv2d(cin, cout, k, s, p, d, g, bias), (2, cin, 9, 10))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv2d_padding_modes(mode):
+    compare_layer(lambda m: m.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode), (2, 2, 6, 7))
+
+
+CONV1D = [(3, 4, 3, 1, 0, 1, 1, True), (4, 6, 3, 2, 1, 1, 2, False), (4, 4, 5, 1, "same", 2, 4, True),
+          (2, 3, 4, 1, "same", 1, 1, True), (2, 2, 3, 3, 2, 2, 1, True)]
+
+
+@pytest.mark.parametrize("cin,cout,k,s,p,d,g,bias", CONV1D)
+def test_conv1d(cin, cout, k, s, p, d, g, bias):
+    compare_layer(lambda m: m.nn.Conv1d(cin, cout, k, s, p, d, g, bias), (3, cin, 13))
+
+
+CONVT2D = [  # in, out, kernel, stride, padding, output_padding, groups, bias, dilation
+    (4, 6, 3, 1, 0, 0, 1, True, 1),
+    (4, 6, 3, 2, 1, 1, 1, True, 1),
+    (4, 6, (3, 2), (3, 2), (1, 0), (2, 1), 2, False, 1),
+    (4, 4, 3, 2, 1, 1, 4, True, 2),  # depthwise, dilated
+    (2, 3, 2, 2, 0, 0, 1, True, 1),  # the U-Net upsampler
+    (3, 2, 4, 1, 2, 0, 1, True, (1, 2)),
+]
+
+
+@pytest.mark.parametrize("cin,cout,k,s,p,op,g,bias,d", CONVT2D)
+def test_conv_transpose2d(cin, cout, k, s, p, op, g, bias, d):
+    compare_layer(lambda m: m.nn.ConvTranspose2d(cin, cout, k, s, p, op, g, bias, d), (2, cin, 5, 6))
+
+
+def test_conv_transpose2d_output_size():
+    compare_layer(lambda m: m.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1), (2, 3, 5, 6),
+                  forward=lambda mod, x: mod(x, output_size=[10, 12]))
+
+
+def test_conv_transpose1d():
+    compare_layer(lambda m: m.nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+                  (2, 4, 7))
+
+
+def test_unbatched_input():
+    compare_layer(lambda m: m.nn.Conv2d(3, 4, 3, padding=1), (3, 6, 5))
+    compare_layer(lambda m: m.nn.MaxPool2d(2), (3, 6, 5))
+
+
+def test_default_init_and_shapes():
+    lamina.manual_seed(0)
+    conv = lamina.nn.Conv2d(16, 32, 3, groups=2)
+    assert conv.weight.shape == (32, 8, 3, 3) and conv.bias.shape == (32,)
+    bound = 1 / math.sqrt(8 * 9)
+    w = conv.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound  # the std of U(-b, b)
+    assert np.abs(conv.bias.detach().numpy()).max() <= bound
+    convt = lamina.nn.ConvTranspose2d(16, 32, 3, groups=2)
+    assert convt.weight.shape == (16, 16, 3, 3)
+    assert np.abs(convt.weight.detach().numpy()).max() <= 1 / math.sqrt(16 * 9)
+    assert conv.weight.dtype == lamina.float32
+
+
+def test_reprs_match_torch():
+    makers = [
+        lambda m: m.nn.Conv2d(3, 4, 3, padding="same", bias=False, padding_mode="reflect"),
+        lambda m: m.nn.Conv2d(4, 8, (3, 1), 2, 1, 2, 4),
+        lambda m: m.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1),
+        lambda m: m.nn.Conv1d(2, 4, 3, dilation=2),
+        lambda m: m.nn.MaxPool2d(2), lambda m: m.nn.MaxPool1d(3, 2, 1),
+        lambda m: m.nn.AvgPool2d(3, 2, 1), lambda m: m.nn.AvgPool1d(2),
+        lambda m: m.nn.AdaptiveAvgPool2d((3, 4)), lambda m: m.nn.AdaptiveMaxPool2d(3),
+        lambda m: m.nn.AdaptiveAvgPool1d(5),
+        lambda m: m.nn.Upsample(scale_factor=2), lambda m: m.nn.Upsample(size=(3, 4), mode="bilinear"),
+    ]
+    for make in makers:
+        assert repr(make(lamina)) == repr(make(torch))
+
+
+def test_clear_errors():
+    conv = lamina.nn.Conv2d(3, 6, 5)
+    with pytest.raises(RuntimeError, match=r"Conv2d: expected input with 3 channels \(shape \(N, 3, H, W\)\), "
+                                           r"got shape \(8, 1, 28, 28\)"):
+        conv(lamina.zeros(8, 1, 28, 28))
+    with pytest.raises(RuntimeError, match=r"Conv2d: expected a 4-D input .* got shape \(28, 28\)"):
+        conv(lamina.zeros(28, 28))
+    with pytest.raises(RuntimeError, match=r"Conv1d: expected input with 2 channels"):
+        lamina.nn.Conv1d(2, 4, 3)(lamina.zeros(1, 3, 10))
+    with pytest.raises(RuntimeError, match=r"MaxPool2d: expected a 4-D input"):
+        lamina.nn.MaxPool2d(2)(lamina.zeros(2, 3, 4, 5, 6))
+    with pytest.raises(ValueError, match="groups"):
+        lamina.nn.Conv2d(3, 6, 3, groups=2)
+    with pytest.raises(RuntimeError, match=r"conv2d: padded input of size \(2, 2\) is smaller"):
+        lamina.nn.Conv2d(1, 1, 3)(lamina.zeros(1, 1, 2, 2))
+    with pytest.raises(RuntimeError, match="max_pool2d: input of shape"):
+        lamina.nn.MaxPool2d(4)(lamina.zeros(1, 1, 3, 3))
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        lamina.nn.Conv2d(1, 1, 3, stride=2, padding="same")
+
+
+# ---- pooling layers -------------------------------------------------------------------------------
+MAXPOOL2D = [  # kernel, stride, padding, dilation, ceil_mode
+    (2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 1, 1, 1, False), (2, 2, 0, 1, True), (3, 2, 1, 1, True),
+    ((3, 2), (2, 1), (1, 0), (2, 1), False), (2, 3, 1, 1, True),
+]
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", MAXPOOL2D)
+def test_max_pool2d(k, s, p, d, ceil):
+    compare_layer(lambda m: m.nn.MaxPool2d(k, s, p, d, ceil_mode=ceil), (2, 3, 9, 11))
+    compare_layer(lambda m: m.nn.MaxPool2d(k, s, p, d, return_indices=True, ceil_mode=ceil), (1, 2, 9, 11))
+
+
+def test_max_pool2d_ties_go_to_the_first():
+    x = np.maximum(np.random.default_rng(1).standard_normal((2, 3, 8, 8)), 0.0)  # many all-zero windows
+    x[0, 0, :2, :2] = 1.0
+    compare_layer(lambda m: m.nn.MaxPool2d(2), None, x=x)
+    compare_layer(lambda m: m.nn.MaxPool2d(3, 1, 1), None, x=x)
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", [(2, None, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False)])
+def test_max_pool1d(k, s, p, d, ceil):
+    compare_layer(lambda m: m.nn.MaxPool1d(k, s, p, d, return_indices=True, ceil_mode=ceil), (2, 3, 12))
+
+
+AVGPOOL2D = [  # kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+    (2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, False, False, None),
+    (3, 2, 1, True, True, None), (3, 2, 1, True, False, None), ((3, 2), (1, 2), (1, 1), False, True, None),
+    (2, 3, 1, True, True, None), (3, 2, 0, False, True, 5),
+]
+
+
+@pytest.mark.parametrize("k,s,p,ceil,cip,div", AVGPOOL2D)
+def test_avg_pool2d(k, s, p, ceil, cip, div):
+    compare_layer(lambda m: m.nn.AvgPool2d(k, s, p, ceil, cip, div), (2, 3, 9, 10))
+
+
+@pytest.mark.parametrize("k,s,p,ceil,cip", [(2, None, 0, False, True), (3, 2, 1, True, False), (4, 3, 2, True, True)])
+def test_avg_pool1d(k, s, p, ceil, cip):
+    compare_layer(lambda m: m.nn.AvgPool1d(k, s, p, ceil, cip), (2, 3, 11))
+
+
+@pytest.mark.parametrize("size", [(3, 4), (4, 7), 1, (9, 10), (None, 3), (12, 13)])
+def test_adaptive_avg_pool2d(size):
+    compare_layer(lambda m: m.nn.AdaptiveAvgPool2d(size), (2, 3, 9, 10))
+
+
+@pytest.mark.parametrize("size", [(3, 4), (4, 7), (3, 5), 1, (12, 13)])
+def test_adaptive_max_pool2d(size):
+    compare_layer(lambda m: m.nn.AdaptiveMaxPool2d(size), (2, 3, 9, 10))
+    compare_layer(lambda m: m.nn.AdaptiveMaxPool2d(size, return_indices=True), (1, 2, 9, 10))
+
+
+@pytest.mark.parametrize("size", [4, 3, 7])
+def test_adaptive_pool1d(size):
+    compare_layer(lambda m: m.nn.AdaptiveAvgPool1d(size), (2, 3, 10))
+    compare_layer(lambda m: m.nn.AdaptiveMaxPool1d(size, return_indices=True), (2, 3, 10))
+
+
+UPSAMPLE = [
+    dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=1.5), dict(scale_factor=(0.5, 2.7)),
+    dict(scale_factor=2, mode="bilinear"), dict(scale_factor=2, mode="bilinear", align_corners=True),
+    dict(size=(5, 13), mode="bilinear"), dict(size=(5, 13), mode="bilinear", align_corners=True),
+    dict(scale_factor=(0.6, 1.7), mode="bilinear"), dict(size=(1, 1), mode="bilinear", align_corners=True),
+]
+
+
+@pytest.mark.parametrize("kw", UPSAMPLE, ids=str)
+def test_upsample(kw):
+    compare_layer(lambda m: m.nn.Upsample(**kw), (2, 3, 6, 7))
+
+
+def test_upsample_1d():
+    compare_layer(lambda m: m.nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 5))
+    compare_layer(lambda m: m.nn.Upsample(size=8, mode="nearest"), (2, 3, 5))
+
+
+# ---- the functional forms through the op checker (float64 and float32, finite differences) ------
+def F(m):
+    return m.nn.functional
+
+
+FUNCTIONAL = {
+    "conv2d": (lambda m, x, w, b: F(m).conv2d(x, w, b, stride=2, padding=1), [(2, 3, 5, 5), (4, 3, 3, 3), (4,)]),
+    "conv2d_groups": (lambda m, x, w: F(m).conv2d(x, w, None, 1, "same", 2, 2), [(1, 4, 5, 6), (4, 2, 2, 3)]),
+    "conv1d": (lambda m, x, w, b: F(m).conv1d(x, w, b, 2, 1, 1, 1), [(2, 3, 7), (2, 3, 3), (2,)]),
+    "conv_transpose2d": (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, 2, 1, 1), [(1, 3, 3, 4), (3, 2, 3, 3), (2,)]),
+    "max_pool2d": (lambda m, x: F(m).max_pool2d(x, 3, 2, 1), [(2, 2, 5, 6)]),
+    "max_pool1d": (lambda m, x: F(m).max_pool1d(x, 2), [(2, 2, 6)]),
+    "avg_pool2d": (lambda m, x: F(m).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [(2, 2, 6, 5)]),
+    "avg_pool1d": (lambda m, x: F(m).avg_pool1d(x, 3, 2, 1), [(2, 2, 6)]),
+    "adaptive_avg_pool2d": (lambda m, x: F(m).adaptive_avg_pool2d(x, (2, 3)), [(2, 2, 5, 7)]),
+    "adaptive_avg_pool1d": (lambda m, x: F(m).adaptive_avg_pool1d(x, 3), [(2, 2, 7)]),
+    "adaptive_max_pool2d": (lambda m, x: F(m).adaptive_max_pool2d(x, (2, 3)), [(2, 2, 5, 7)]),
+    "interpolate_nearest": (lambda m, x: F(m).interpolate(x, scale_factor=2), [(1, 2, 3, 4)]),
+    "interpolate_bilinear": (lambda m, x: F(m).interpolate(x, size=(5, 3), mode="bilinear"), [(1, 2, 3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL))
+def test_functional(name):
+    fn, shapes = FUNCTIONAL[name]
+    check_op(fn, shapes)
+
+
+def test_every_function_is_tested():
+    from lamina.ops import conv, pool
+    tested = {n.split("_groups")[0].split("_nearest")[0].split("_bilinear")[0] for n in FUNCTIONAL}
+    covered_by_layers = {"conv_transpose1d", "adaptive_max_pool1d", "upsample", "upsample_nearest", "upsample_bilinear"}
+    missing = set(conv.__all__ + pool.__all__) - tested - covered_by_layers
+    assert not missing, f"functions without a check: {sorted(missing)}"
+    for n in conv.__all__ + pool.__all__:
+        assert hasattr(lamina.nn.functional, n), f"lamina.nn.functional.{n} is missing"
+
+
+def test_upsample_aliases():
+    x = lamina.randn(1, 2, 3, 4)
+    np.testing.assert_allclose(F(lamina).upsample_bilinear(x, scale_factor=2).numpy(),
+                               torch.nn.functional.upsample_bilinear(torch.tensor(x.numpy()), scale_factor=2).numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_conv_float32_matches_torch():
+    """The benchmark's dtype and a size where the GEMM is large."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    out = F(lamina).conv2d(lamina.tensor(x), lamina.tensor(w), padding=1)
+    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1)
+    assert out.dtype == lamina.float32
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
