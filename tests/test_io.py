@@ -222,3 +222,13 @@ def test_map_location_cpu_and_bad_input(tmp_path):
     assert lamina.load(tmp_path / "x.safetensors", map_location="cpu")["w"].device == lamina.device("cpu")
     with pytest.raises(TypeError, match="dict keys"):
         lamina.save({(1, 2): 3}, tmp_path / "y.safetensors")
+
+
+@pytest.mark.skipif(not lamina.cuda_available(), reason="CuPy with a CUDA device is not available")
+def test_cuda_tensors_round_trip(tmp_path):
+    x = lamina.randn(3, 4).cuda()
+    lamina.save({"x": x}, tmp_path / "g.safetensors")
+    cpu = lamina.load(tmp_path / "g.safetensors")["x"]
+    gpu = lamina.load(tmp_path / "g.safetensors", map_location="cuda")["x"]
+    assert cpu.device == lamina.device("cpu") and gpu.device.type == "cuda"
+    assert cpu.data.tobytes() == x.cpu().data.tobytes() == gpu.cpu().data.tobytes()

@@ -41,4 +41,5 @@ class SGD(Optimizer):
                 d = t2
             else:
                 d = buf
-        add_scaled(p, d, -group["lr"], t1 if d is not t2 else t2)
+        # t2 may hold d (nesterov); otherwise t1 is free or is d itself, either is a fine temporary
+        add_scaled(p, d, -group["lr"], t2 if d is t2 else t1)

@@ -17,14 +17,10 @@ X, Y = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
 W0, B0 = rng.standard_normal((4, 3)), rng.standard_normal(3)
 
 
-def make(m):
+def make(m, device="cpu"):
     """The same least-squares problem (with a tanh to make it non-quadratic) in lamina or torch."""
-    if m is torch:
-        w, b = torch.tensor(W0, requires_grad=True), torch.tensor(B0, requires_grad=True)
-        x, y = torch.tensor(X), torch.tensor(Y)
-    else:
-        w, b = lamina.tensor(W0, requires_grad=True), lamina.tensor(B0, requires_grad=True)
-        x, y = lamina.tensor(X), lamina.tensor(Y)
+    w, b = m.tensor(W0, device=device, requires_grad=True), m.tensor(B0, device=device, requires_grad=True)
+    x, y = m.tensor(X, device=device), m.tensor(Y, device=device)
 
     def loss():
         r = (x @ w + b).tanh() * 2.0 - y
@@ -37,7 +33,7 @@ def run(opt, params, loss, steps):
         opt.zero_grad()
         loss().backward()
         opt.step()
-    return [p.detach().numpy().copy() for p in params]
+    return [p.detach().cpu().numpy().copy() for p in params]
 
 
 CONFIGS = [
@@ -234,6 +230,29 @@ def test_shared_gradient_array_is_not_modified():
     opt.step()
     opt.step()
     assert np.all(g == 0.5) and np.allclose(a.data, b.data)
+
+
+@pytest.mark.skipif(not lamina.cuda_available(), reason="CuPy with a CUDA device is not available")
+@pytest.mark.parametrize("name,kw", CONFIGS[1:2] + CONFIGS[4:6] + CONFIGS[10:11] + CONFIGS[14:15] + CONFIGS[18:19]
+                         + CONFIGS[22:23])
+def test_cuda_matches_cpu(name, kw, tmp_path):
+    """The same updates on CuPy arrays, state on the GPU, and a GPU state_dict that round-trips."""
+    results = []
+    for device in ("cpu", "cuda"):
+        params, loss = make(lamina, device)
+        opt = getattr(optim, name)(params, **kw)
+        results.append(run(opt, params, loss, 10))
+        if device == "cuda":
+            assert all(lamina.backend.device_of(v).type == "cuda" for s in opt.state.values() for v in s.values()
+                       if hasattr(v, "__cuda_array_interface__") or isinstance(v, np.ndarray))
+            lamina.save(opt.state_dict(), tmp_path / "gpu.safetensors")
+            opt2 = getattr(optim, name)(params, **kw)
+            opt2.load_state_dict(lamina.load(tmp_path / "gpu.safetensors", map_location="cuda"))
+            assert set(opt2.state[params[0]]) == set(opt.state[params[0]])
+            norm = clip_grad_norm_(params, 0.1)
+            assert str(norm.device).startswith("cuda") and str(params[0].grad.device).startswith("cuda")
+    for g, w in zip(*results):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
 
 
 # ---- schedulers ------------------------------------------------------------------------------
