@@ -1,0 +1,84 @@
+"""Tasks: a task = data + model + loss + metrics + how to show a prediction, with a default recipe.
+
+>>> from lamina.tasks import get_task
+>>> task = get_task("mnist-cnn"); recipe = task.default_recipe()
+"""
+from __future__ import annotations
+
+from .classification import Data, DataInfo, ImageClassification
+from .recipe import (  # noqa: F401
+    DataConfig, ModelConfig, OptimConfig, Recipe, RecipeError, ScheduleConfig, apply, from_dict, override, read_toml,
+)
+from ..train.config import TrainConfig
+
+TASKS: dict[str, ImageClassification] = {}
+
+
+class UnknownTaskError(KeyError):
+    def __str__(self):
+        return self.args[0]
+
+
+def register_task(task: ImageClassification) -> ImageClassification:
+    """Add a task to the registry under its name."""
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> ImageClassification:
+    """The task registered as `name`; a one-line error listing the known tasks otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UnknownTaskError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)} "
+                               f"(or pass a recipe .toml file)") from None
+
+
+def _mnist_mlp() -> Recipe:
+    return Recipe(data=DataConfig(dataset="mnist", batch_size=128),
+                  model=ModelConfig(name="mlp", hidden=[512, 256], dropout=0.2),
+                  optim=OptimConfig(name="adam", lr=2e-3, weight_decay=0.0),
+                  schedule=ScheduleConfig(name="onecycle", pct_start=0.2),
+                  train=TrainConfig(epochs=8, monitor="val_accuracy", mode="max"))
+
+
+def _mnist_cnn(dataset: str = "mnist", epochs: int = 6) -> Recipe:
+    # Adam with a one-cycle schedule (peak lr 3e-3) and batch 128: about 99.3% on the MNIST
+    # test set after 6 epochs of this 2-conv BatchNorm network; dropout 0.3 before the last layer.
+    return Recipe(data=DataConfig(dataset=dataset, batch_size=128),
+                  model=ModelConfig(name="small-cnn", channels=[16, 32], kernel_size=5, fc=128, dropout=0.3),
+                  optim=OptimConfig(name="adam", lr=3e-3),
+                  schedule=ScheduleConfig(name="onecycle", pct_start=0.2),
+                  train=TrainConfig(epochs=epochs, monitor="val_accuracy", mode="max"))
+
+
+def demo_recipe() -> Recipe:
+    """The `lamina demo` recipe: a small CNN on the bundled MNIST subset, about a minute on 2 cores."""
+    return Recipe(task="mnist-demo", name="demo",
+                  data=DataConfig(dataset="mnist-bundled", batch_size=64),
+                  model=ModelConfig(name="small-cnn", channels=[8, 16], kernel_size=5, fc=64, dropout=0.2),
+                  optim=OptimConfig(name="adam", lr=5e-3),
+                  schedule=ScheduleConfig(name="onecycle", pct_start=0.25),
+                  train=TrainConfig(epochs=4, monitor="val_accuracy", mode="max", checkpoint_every=0))
+
+
+def _image_folder() -> Recipe:
+    return Recipe(data=DataConfig(dataset="image-folder", image_size=32, channels=3, batch_size=64,
+                                  val_fraction=0.2, augment=True),
+                  model=ModelConfig(name="small-cnn", channels=[16, 32, 64], kernel_size=3, fc=128, dropout=0.3),
+                  optim=OptimConfig(name="adam", lr=3e-3),
+                  schedule=ScheduleConfig(name="onecycle", pct_start=0.25),
+                  train=TrainConfig(epochs=10, monitor="val_accuracy", mode="max"))
+
+
+register_task(ImageClassification("mnist-mlp", "MLP (512-256) on MNIST digits", _mnist_mlp))
+register_task(ImageClassification("mnist-cnn", "small CNN with BatchNorm and dropout on MNIST digits", _mnist_cnn))
+register_task(ImageClassification("fashion-mnist-cnn", "small CNN on Fashion-MNIST clothing images",
+                                  lambda: _mnist_cnn("fashion-mnist", 8)))
+register_task(ImageClassification("image-folder", "small CNN on any folder of class sub-folders "
+                                  "(--set data.path=<folder>)", _image_folder))
+register_task(ImageClassification("mnist-demo", "small CNN on the bundled MNIST subset (what `lamina demo` runs)",
+                                  demo_recipe))
+
+__all__ = ["TASKS", "register_task", "get_task", "UnknownTaskError", "ImageClassification", "Data", "DataInfo",
+           "Recipe", "RecipeError", "demo_recipe", "read_toml", "override", "apply", "from_dict"]

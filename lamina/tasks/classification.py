@@ -1,0 +1,231 @@
+"""Image classification: data + model + loss + metrics + how to show a prediction.
+
+Every image task here is this one class with different default recipes (see tasks/__init__.py):
+the data set decides the images, the recipe's model section the network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import nn, optim
+from ..creation import Generator
+from ..data import DataLoader, Dataset, Subset, TensorDataset, transforms
+from ..data.datasets import DataError, get_dataset
+from ..metrics import Accuracy, F1Score, Metric
+from ..nn import functional as F
+from ..nn.module import Module
+from ..tensor import Tensor
+from ..train.callbacks import Callback, EarlyStopping, GradientClipping, LRScheduling, ModelCheckpoint
+from .recipe import Recipe, RecipeError
+
+
+@dataclass
+class DataInfo:
+    """What a trained model needs to know about its inputs; saved in config.json for predict."""
+    classes: list[str]
+    channels: int
+    image_size: int
+    mean: list[float]
+    std: list[float]
+    resize: bool  # True: inputs of any size are resized (image-folder); False: they must match
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class Data:
+    train: Dataset
+    val: Dataset
+    info: DataInfo
+    extra: dict = field(default_factory=dict)
+
+
+def _nchw(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W) or (N, H, W, C) as (N, C, H, W)."""
+    return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+
+
+class _Standardize:
+    """(x / 255 - mean) / std on a single CHW uint8 image or PIL image, as float32."""
+
+    def __init__(self, mean: list[float], std: list[float]):
+        self.to_tensor = transforms.ToTensor()
+        self.normalize = transforms.Normalize(mean, std)
+
+    def __call__(self, img):
+        return self.normalize(self.to_tensor(img))
+
+
+class ImageClassification:
+    """Classify images into the data set's classes with cross-entropy; report accuracy and macro F1."""
+
+    def __init__(self, name: str, description: str, defaults: Callable[[], Recipe]):
+        self.name, self.description, self._defaults = name, description, defaults
+
+    def default_recipe(self) -> Recipe:
+        recipe = self._defaults()
+        recipe.task = self.name
+        return recipe
+
+    # ---- data -------------------------------------------------------------------------------
+    def build_data(self, recipe: Recipe) -> Data:
+        """Train and validation sets as lamina Datasets, plus the DataInfo of their images."""
+        d = recipe.data
+        root = d.root or None
+        if root is not None and not Path(root).expanduser().is_dir():
+            raise DataError(f"data root {root} does not exist (from --data-root or data.root)")
+        if d.dataset == "image-folder":
+            return self._image_folder(recipe, root)
+        cls = get_dataset(d.dataset)
+        train = cls(root=root, train=True)
+        val = cls(root=root, train=False)
+        if not hasattr(train, "data") or not hasattr(train, "targets"):
+            raise RecipeError(f"{self.name}: dataset {d.dataset!r} is not an image data set with a train/test split")
+        x_train, x_val = _nchw(np.asarray(train.data)), _nchw(np.asarray(val.data))
+        # mean and std of the training pixels, per channel: computed once, saved for predict
+        scaled = x_train.reshape(x_train.shape[0], x_train.shape[1], -1)
+        mean = [float(m) / 255 for m in scaled.mean(axis=(0, 2))]
+        std = [float(s) / 255 for s in scaled.std(axis=(0, 2))]
+        info = DataInfo(list(getattr(train, "classes", None) or [str(i) for i in range(int(np.max(train.targets)) + 1)]),
+                        x_train.shape[1], x_train.shape[2], mean, std, resize=False)
+
+        def tensors(x, y):  # whole split standardised up front: far faster than per-sample transforms
+            m = np.asarray(mean, np.float32)[None, :, None, None]
+            s = np.asarray(std, np.float32)[None, :, None, None]
+            return TensorDataset((x.astype(np.float32) / 255 - m) / s, np.asarray(y, np.int64))
+
+        return Data(tensors(x_train, train.targets), tensors(x_val, val.targets), info)
+
+    def _image_folder(self, recipe: Recipe, root) -> Data:
+        from ..data.datasets import ImageFolder
+        d = recipe.data
+        if not d.path:
+            raise RecipeError(f"{self.name}: give the folder of class sub-folders with --set data.path=<folder>")
+        size, channels = d.image_size or 32, d.channels or 3
+        mean, std = [0.5] * channels, [0.5] * channels
+        mode = "L" if channels == 1 else "RGB"
+        standardize = _Standardize(mean, std)
+        base = [transforms.Resize((size, size))]
+        train_tf = transforms.Compose(base + ([transforms.RandomHorizontalFlip()] if d.augment else []) + [standardize])
+        val_tf = transforms.Compose(base + [standardize])
+        full = ImageFolder(d.path, mode=mode, data_root=root)
+        if len(full.classes) < 2:
+            raise DataError(f"{self.name}: {full.root} has {len(full.classes)} class sub-folder(s); need at least 2")
+        # a seeded split, stratified so that every class is in both parts
+        rng = np.random.default_rng(recipe.train.seed)
+        targets = np.asarray(full.targets)
+        train_idx, val_idx = [], []
+        for c in range(len(full.classes)):
+            idx = rng.permutation(np.flatnonzero(targets == c))
+            n_val = max(1, int(round(len(idx) * d.val_fraction))) if len(idx) > 1 else 0
+            val_idx += idx[:n_val].tolist()
+            train_idx += idx[n_val:].tolist()
+        train_ds = ImageFolder(d.path, transform=train_tf, mode=mode, data_root=root)
+        val_ds = ImageFolder(d.path, transform=val_tf, mode=mode, data_root=root)
+        info = DataInfo(list(full.classes), channels, size, mean, std, resize=True)
+        return Data(Subset(train_ds, sorted(train_idx)), Subset(val_ds, sorted(val_idx)), info,
+                    {"root": full.root})
+
+    def loaders(self, recipe: Recipe, data: Data) -> tuple[DataLoader, DataLoader]:
+        """The training loader shuffles with its own generator (seeded), so that its order does
+        not share a random stream with dropout and initialisation."""
+        d = recipe.data
+        gen = Generator().manual_seed(recipe.train.seed + 1)
+        train = DataLoader(data.train, batch_size=d.batch_size, shuffle=True, generator=gen,
+                           num_workers=d.num_workers)
+        val = DataLoader(data.val, batch_size=d.val_batch_size, shuffle=False, num_workers=d.num_workers)
+        return train, val
+
+    # ---- model, loss, metrics, optimiser ----------------------------------------------------
+    def build_model(self, recipe: Recipe, info: DataInfo) -> Module:
+        from ..models.lenet import LeNet5, SmallCNN
+        from ..models.mlp import MLP
+        m, n = recipe.model, len(info.classes)
+        if m.name == "mlp":
+            return MLP(info.channels * info.image_size ** 2, n, tuple(m.hidden), m.dropout)
+        if m.name == "lenet5":
+            if info.image_size != 28:
+                raise RecipeError(f"model lenet5 needs 28x28 images, the data has {info.image_size}x{info.image_size}; "
+                                  f"use model.name=small-cnn or data.image_size=28")
+            return LeNet5(info.channels, n)
+        if m.name == "small-cnn":
+            return SmallCNN(info.channels, n, tuple(m.channels), m.kernel_size, m.fc, m.dropout, info.image_size)
+        raise RecipeError(f"recipe: unknown model.name {m.name!r}; known: mlp, lenet5, small-cnn")
+
+    def loss_fn(self, output: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(output, target)
+
+    def metrics(self, info: DataInfo) -> Callable[[], dict[str, Metric]]:
+        n = len(info.classes)
+        return lambda: {"accuracy": Accuracy(), "f1": F1Score(n)}
+
+    def optimizer(self, recipe: Recipe, model: Module):
+        o = recipe.optim
+        params = model.parameters()
+        if o.name == "sgd":
+            return optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay, nesterov=o.nesterov)
+        if o.name in ("adam", "adamw"):
+            cls = optim.Adam if o.name == "adam" else optim.AdamW
+            return cls(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
+        raise RecipeError(f"recipe: unknown optim.name {o.name!r}; known: sgd, adam, adamw")
+
+    def callbacks(self, recipe: Recipe, opt, steps_per_epoch: int) -> list[Callback]:
+        """LR schedule, gradient clipping and early stopping as the recipe asks; checkpointing last."""
+        s, t = recipe.schedule, recipe.train
+        total = t.epochs * steps_per_epoch
+        if t.max_steps:
+            total = min(total, t.max_steps)
+        cbs: list[Callback] = []
+        if s.name == "onecycle":
+            cbs.append(LRScheduling(optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=recipe.optim.lr, total_steps=max(total, 1), pct_start=s.pct_start,
+                div_factor=s.div_factor, final_div_factor=s.final_div_factor), "step"))
+        elif s.name == "cosine":
+            cbs.append(LRScheduling(optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total, 1)), "step"))
+        elif s.name == "step":
+            cbs.append(LRScheduling(optim.lr_scheduler.StepLR(opt, step_size=s.step_size, gamma=s.gamma), "epoch"))
+        elif s.name == "plateau":
+            cbs.append(LRScheduling(optim.lr_scheduler.ReduceLROnPlateau(
+                opt, mode=t.mode, factor=s.gamma, patience=s.patience), "epoch", t.monitor))
+        elif s.name != "none":
+            raise RecipeError(f"recipe: unknown schedule.name {s.name!r}; known: none, onecycle, cosine, step, plateau")
+        if t.grad_clip:
+            cbs.insert(0, GradientClipping(t.grad_clip))
+        if t.early_stopping:
+            cbs.append(EarlyStopping(t.monitor, t.mode, t.early_stopping))
+        cbs.append(ModelCheckpoint(t.monitor, t.mode, t.checkpoint_every))
+        return cbs
+
+    # ---- prediction -------------------------------------------------------------------------
+    def load_input(self, path: str, info: DataInfo) -> Tensor:
+        """One image file as a (1, C, H, W) batch, standardised like the training data."""
+        from ..data.datasets import pil_loader
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"predict: input {path} not found")
+        try:
+            img = pil_loader(str(p), "L" if info.channels == 1 else "RGB")
+        except ImportError:
+            raise RuntimeError("predict: reading images needs Pillow (pip install 'lamina[images]')") from None
+        except OSError as e:
+            raise DataError(f"predict: can't read {path} as an image: {e}") from None
+        w, h = img.size
+        if (h, w) != (info.image_size, info.image_size):
+            if not info.resize:
+                raise ValueError(f"predict: {path} is {w}x{h} pixels, but the model expects "
+                                 f"{info.image_size}x{info.image_size} images")
+            img = transforms.Resize((info.image_size, info.image_size))(img)
+        x = _Standardize(info.mean, info.std)(img)  # (C, H, W)
+        return x.unsqueeze(0)
+
+    def show_prediction(self, output: Tensor, info: DataInfo, k: int = 3) -> list[tuple[str, float]]:
+        """The top-k (class name, probability) pairs for one output row."""
+        probs = F.softmax(output, dim=-1).data.reshape(-1)
+        probs = np.asarray(probs.get() if hasattr(probs, "get") else probs)
+        top = np.argsort(-probs)[:k]
+        return [(info.classes[i], float(probs[i])) for i in top]

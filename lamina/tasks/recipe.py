@@ -1,0 +1,225 @@
+"""Recipes: what to train, as typed dataclasses read from TOML and changed by `--set key=value`.
+
+A recipe file has one table per section; every key is optional and defaults to the task's:
+
+    task = "mnist-cnn"
+    [data]
+    dataset = "mnist"
+    batch_size = 128
+    [model]
+    name = "small-cnn"
+    [optim]
+    name = "adam"
+    lr = 0.003
+    [schedule]
+    name = "onecycle"
+    [train]
+    epochs = 5
+
+An unknown key is an error that names the key and lists the valid ones, so a typo never
+silently trains something else.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from ..train.config import TrainConfig
+
+
+class RecipeError(ValueError):
+    """A recipe (file or --set override) names a key that does not exist or a value of the wrong type."""
+
+
+@dataclass
+class DataConfig:
+    """dataset: a registry name (mnist, fashion-mnist, mnist-bundled, image-folder, ...);
+    root: the data root (default $LAMINA_DATA or ~/.cache/lamina); path: the folder of class
+    sub-folders for image-folder; val_fraction: share held out for validation when the data set
+    has no test split; image_size and channels: what images are resized/converted to (0: keep)."""
+    dataset: str = "mnist"
+    root: str = ""
+    path: str = ""
+    batch_size: int = 128
+    val_batch_size: int = 500
+    val_fraction: float = 0.1
+    image_size: int = 0
+    channels: int = 0
+    augment: bool = False
+    num_workers: int = 0
+
+
+@dataclass
+class ModelConfig:
+    """name: mlp, lenet5 or small-cnn; hidden: the MLP's widths; channels, kernel_size, fc: the
+    CNN's conv widths, kernel and dense width; dropout before the last layer."""
+    name: str = "small-cnn"
+    hidden: list[int] = field(default_factory=lambda: [256, 128])
+    channels: list[int] = field(default_factory=lambda: [16, 32])
+    kernel_size: int = 5
+    fc: int = 128
+    dropout: float = 0.3
+
+
+@dataclass
+class OptimConfig:
+    """name: sgd, adam or adamw; lr is the peak lr under onecycle."""
+    name: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = False
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+
+
+@dataclass
+class ScheduleConfig:
+    """name: none, onecycle (per step), cosine (per step, to 0), step (StepLR per epoch: step_size,
+    gamma) or plateau (ReduceLROnPlateau on train.monitor: factor = gamma, patience)."""
+    name: str = "onecycle"
+    pct_start: float = 0.25
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    step_size: int = 1
+    gamma: float = 0.1
+    patience: int = 2
+
+
+@dataclass
+class Recipe:
+    """Everything that defines a run: the task and its data, model, optimiser, schedule and loop."""
+    task: str = "mnist-cnn"
+    name: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _valid(obj) -> str:
+    return ", ".join(f.name for f in fields(obj))
+
+
+def _convert(value: Any, hint, key: str) -> Any:
+    """`value` (from TOML, or a string from --set) as the field's type, or a RecipeError."""
+    origin = getattr(hint, "__origin__", None)
+    try:
+        if hint is bool:
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return low in ("true", "1", "yes")
+            if not isinstance(value, (bool, int)):
+                raise ValueError
+            return bool(value)
+        if hint is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if hint is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError
+            return str(value)
+        if origin is list:
+            (item,) = hint.__args__
+            if isinstance(value, str):
+                value = [v for v in value.strip("[]() ").replace(",", " ").split()]
+            if not isinstance(value, (list, tuple)):
+                raise ValueError
+            return [_convert(v, item, key) for v in value]
+    except (ValueError, TypeError):
+        name = getattr(hint, "__name__", str(hint)).replace("list", "list of numbers")
+        raise RecipeError(f"recipe: {key} expects a {name}, got {value!r}") from None
+    raise RecipeError(f"recipe: {key} has an unsupported type {hint}")
+
+
+def _set_field(obj, path: list[str], value: Any, full: str, section: str = "") -> None:
+    """Set obj.<path> = value, converting to the declared type; errors name the key and the valid keys.
+
+    `section` is obj's own dotted name ('' for the recipe itself), `full` the key as the user wrote it.
+    """
+    name = path[0]
+    known = {f.name for f in fields(obj)}
+    if name not in known:
+        where = f" in [{section}]" if section else ""
+        raise RecipeError(f"recipe: unknown key {full!r}; valid keys{where}: {_valid(obj)}")
+    current = getattr(obj, name)
+    inner = f"{section}.{name}" if section else name
+    if dataclasses.is_dataclass(current):
+        if len(path) > 1:
+            _set_field(current, path[1:], value, full, inner)
+            return
+        if not isinstance(value, dict):
+            raise RecipeError(f"recipe: {full!r} is a section; set one of its keys: "
+                              + ", ".join(f"{inner}.{f.name}" for f in fields(current)))
+        for k, v in value.items():
+            _set_field(current, [k], v, f"{inner}.{k}", inner)
+        return
+    if len(path) > 1:
+        raise RecipeError(f"recipe: unknown key {full!r}: {inner} is a value, not a section")
+    hint = get_type_hints(type(obj))[name]
+    setattr(obj, name, _convert(value, hint, full))
+
+
+def apply(recipe: Recipe, values: dict[str, Any]) -> Recipe:
+    """Set every (nested) key of `values` on `recipe`, checking names and types."""
+    for k, v in values.items():
+        _set_field(recipe, [k], v, k)
+    _revalidate(recipe)
+    return recipe
+
+
+def override(recipe: Recipe, assignments: list[str]) -> Recipe:
+    """Apply `--set` strings like 'optim.lr=0.01' or 'data.path=/x'."""
+    for a in assignments:
+        if "=" not in a:
+            raise RecipeError(f"--set expects key=value (e.g. optim.lr=0.01), got {a!r}")
+        key, value = a.split("=", 1)
+        key = key.strip()
+        _set_field(recipe, key.split("."), value.strip(), key)
+    _revalidate(recipe)
+    return recipe
+
+
+def _revalidate(recipe: Recipe) -> None:
+    try:
+        recipe.train.__post_init__()
+    except ValueError as e:
+        raise RecipeError(f"recipe: {e}") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file with tomllib (Python 3.11+) or the `tomli` package."""
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise RecipeError(f"reading {path} needs Python 3.11+ or the 'tomli' package "
+                              f"(pip install tomli); Python {sys.version.split()[0]} has no TOML parser") from None
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"recipe file {path} not found")
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"recipe {path}: invalid TOML: {e}") from None
+
+
+def from_dict(values: dict[str, Any], base: Recipe | None = None) -> Recipe:
+    """A Recipe from nested dicts (e.g. config.json's 'recipe'), on top of `base` (default: Recipe())."""
+    return apply(base or Recipe(), values)

@@ -1,0 +1,92 @@
+"""Run directories: runs/<name>-<timestamp>/ with config.json, metrics.jsonl, checkpoints/ and plots.
+
+    runs/mnist-cnn-20250101-120000/
+        config.json            the recipe the run was started with (enough to rebuild it)
+        metrics.jsonl          one JSON object per epoch: epoch, step, lr, time, train_*, val_*
+        checkpoints/last.safetensors   everything needed to resume (lamina.save)
+        checkpoints/best.safetensors   the model weights with the best monitored metric
+        loss.png, metrics.png  curves (when matplotlib is installed)
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _jsonable(v):
+    """NaN and inf as strings in metrics.jsonl: strict JSON readers reject bare NaN."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+class RunDir:
+    """One training run's folder on disk."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, name: str, root: str | os.PathLike = "runs") -> "RunDir":
+        """A new, empty runs/<name>-<YYYYmmdd-HHMMSS>/ (with a -2, -3 ... suffix if taken)."""
+        base = Path(root) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, i = base, 1
+        while True:
+            try:
+                path.mkdir(parents=True)
+                break
+            except FileExistsError:
+                i += 1
+                path = base.with_name(f"{base.name}-{i}")
+        (path / "checkpoints").mkdir()
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "RunDir":
+        """An existing run directory; a one-line error if it is not one."""
+        run = cls(path)
+        if not run.path.is_dir():
+            raise FileNotFoundError(f"run directory {run.path} does not exist")
+        if not (run.path / "config.json").is_file():
+            raise FileNotFoundError(f"{run.path} is not a run directory: it has no config.json")
+        return run
+
+    # ---- files ------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    def checkpoint_path(self, kind: str = "last") -> Path:
+        return self.path / "checkpoints" / f"{kind}.safetensors"
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.config_path.write_text(json.dumps(config, indent=2) + "\n")
+
+    def read_config(self) -> dict[str, Any]:
+        return json.loads(self.config_path.read_text())
+
+    def append_metrics(self, logs: dict[str, Any]) -> None:
+        with open(self.metrics_path, "a") as f:
+            f.write(json.dumps({k: _jsonable(v) for k, v in logs.items()}) + "\n")
+
+    def write_metrics(self, history: list[dict[str, Any]]) -> None:
+        """Rewrite metrics.jsonl from `history` (on resume: drop epochs the checkpoint never saw)."""
+        tmp = self.metrics_path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps({k: _jsonable(v) for k, v in h.items()}) + "\n" for h in history))
+        os.replace(tmp, self.metrics_path)
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics_path.is_file():
+            return []
+        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
+
+    def __repr__(self):
+        return f"RunDir({str(self.path)!r})"
