@@ -154,7 +154,7 @@ class FileBacked:
         names = [s.name for s in specs]
         d = cls.find(root, names)
         if d is None and download:
-            cls.download(root)
+            cls.download(root, names)
             d = cls.find(root, names)
         if d is None:
             dirs = cls.search_dirs(root)
@@ -169,11 +169,11 @@ class FileBacked:
         return paths
 
     @classmethod
-    def download(cls, root=None) -> Path:
-        """Fetch every missing file into <root>/<folder>/ and return that folder."""
+    def download(cls, root=None, names=None) -> Path:
+        """Fetch the missing files (default: all) into <root>/<folder>/ and return that folder."""
         target = data_root(root) / cls.folder
         for s in cls.resources:
-            if not (target / s.name).is_file():
+            if (names is None or s.name in names) and not (target / s.name).is_file():
                 fetch(s, target / s.name, cls.name)
         return target
 

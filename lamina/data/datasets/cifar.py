@@ -44,7 +44,7 @@ class CIFAR10(_IDXImages, FileBacked):
         self._set(np.ascontiguousarray(images), records[:, 0], transform, target_transform)
 
     @classmethod
-    def download(cls, root=None):
+    def download(cls, root=None, names=None):
         """Fetch the archive, check its sha256, and unpack the .bin files into <root>/cifar10/."""
         target = data_root(root) / cls.folder
         tgz = target / cls.archive.name
