@@ -8,6 +8,8 @@ through a Python loop over time.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import array_module
 
@@ -40,10 +42,6 @@ class CrossEntropy(Function):
         log_s = xp.log(self.s)
         valid = target != ignore_index
         tgt = xp.where(valid, target, 0)  # ignored positions pick class 0, then get weight 0
-        if tgt.size and (int(tgt.max()) >= C or int(tgt.min()) < 0):
-            bad = target[valid & ((target < 0) | (target >= C))]
-            raise IndexError(f"cross_entropy: target class {int(bad[0])} is out of range for {C} classes "
-                             f"(input shape {x.shape}); expected values in [0, {C}) or ignore_index={ignore_index}")
         self.idx = class_index(tgt)
         w = valid.astype(x.dtype) if weight is None else weight[tgt] * valid
         loss = (log_s[:, 0] - shifted[self.idx]) * w  # -log p(target), weighted
@@ -54,7 +52,7 @@ class CrossEntropy(Function):
             loss = loss * (1.0 - eps) + smooth * (eps / C)
             wsum = float(C) if weight is None else weight.sum()
             self.a = w * (1.0 - eps) + valid * (wsum * (eps / C))  # sum_c b[n, c]
-            self.smooth = None if cw is None else cw  # the class weights spread by smoothing
+            self.cw = cw  # the class weights that smoothing spreads
             self.valid = valid
         else:
             self.a = w
@@ -73,7 +71,7 @@ class CrossEntropy(Function):
         grad[self.idx] -= w  # minus the one-hot part of b (grad is ours, so in place is safe)
         if self.eps:
             spread = xp.expand_dims(self.valid * (scale * (self.eps / grad.shape[1])), 1)  # (N, 1, d...)
-            grad -= spread if self.smooth is None else spread * self.smooth
+            grad -= spread if self.cw is None else spread * self.cw
         return grad, None, None
 
 
@@ -122,7 +120,7 @@ class CTCLoss(Function):
         if zero_infinity:
             nll = xp.where(xp.isinf(nll), 0.0, nll)
         if reduction == "mean":
-            return (nll / xp.maximum(target_lengths, 1)).mean()
+            return (nll / xp.maximum(target_lengths, 1).astype(nll.dtype)).mean()
         return nll.sum() if reduction == "sum" else nll
 
     def backward(self, g):
@@ -151,12 +149,61 @@ class CTCLoss(Function):
         # sum the states that share a class: one bincount over flat (t, b, class) positions
         flat = (xp.arange(T)[:, None, None] * B + xp.arange(B)[:, None]) * C + ext  # (T, B, L)
         occupancy = xp.bincount(flat.ravel(), weights=post.ravel(), minlength=T * B * C).reshape(T, B, C)
-        grad = (xp.exp(log_probs) - occupancy.astype(log_probs.dtype)) * active[:, :, None]
+        grad = xp.exp(log_probs) - occupancy.astype(log_probs.dtype)
         inf = xp.isinf(nll)
         if self.zero_infinity:
             scale = xp.where(inf, 0.0, g)
         else:  # torch gives NaN gradients for an impossible alignment; so do we
             scale = xp.where(inf, float("nan"), g)
         if self.reduction == "mean":
-            scale = scale / (B * xp.maximum(target_lengths, 1))
-        return grad * xp.broadcast_to(scale, (B,)).astype(log_probs.dtype)[:, None]
+            scale = scale / (B * xp.maximum(target_lengths, 1)).astype(log_probs.dtype)
+        grad = grad * xp.broadcast_to(scale, (B,)).astype(log_probs.dtype)[:, None]
+        return xp.where(active[:, :, None], grad, 0.0)  # past each input length: no gradient (not even NaN)
+
+
+class BinaryCrossEntropy(Function):
+    """-(y log x + (1 - y) log(1 - x)) elementwise, logs clamped at -100 as in torch.
+
+    A primitive so that the gradient is torch's (x - y) / max(x (1 - x), 1e-12): the chain rule
+    through clamp(log(x)) would give 0/0 where a float32 sigmoid saturates at exactly 0 or 1.
+    """
+
+    def forward(self, x, y):
+        xp = array_module(x)
+        self.x, self.y = x, y
+        with np.errstate(divide="ignore"):  # log(0) = -inf is expected here and clamped (CuPy never warns)
+            self.log_x = xp.maximum(xp.log(x), -100.0)
+            self.log_1mx = xp.maximum(xp.log1p(-x), -100.0)
+        return -(y * self.log_x + (1.0 - y) * self.log_1mx)
+
+    def backward(self, g):
+        xp = array_module(g)
+        x, y = self.x, self.y
+        gx = g * (x - y) / xp.maximum(x * (1.0 - x), 1e-12) if self.needs_input_grad[0] else None
+        gy = g * (self.log_1mx - self.log_x) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """(1 - y) x + (1 + (pos_weight - 1) y) log(1 + e^-x) elementwise, computed stably.
+
+    pos_weight (or None) broadcasts against x, usually as one weight per class in the last dim.
+    """
+
+    def forward(self, x, y, pos_weight):
+        xp = array_module(x)
+        self.x, self.y, self.pos_weight = x, y, pos_weight
+        self.sp = xp.maximum(-x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-x) without overflow
+        lw = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
+        return (1.0 - y) * x + lw * self.sp
+
+    def backward(self, g):
+        xp = array_module(g)
+        x, y, pw = self.x, self.y, self.pos_weight
+        gx = gy = None  # pos_weight gets no gradient, as in torch
+        if self.needs_input_grad[0]:
+            sig = xp.exp(-self.sp)  # sigmoid(x), accurate in the tails where 1 - sigmoid(-x) is not
+            gx = g * (sig - y) if pw is None else g * ((1.0 + (pw - 1.0) * y) * sig - pw * y)
+        if self.needs_input_grad[1]:
+            gy = g * (-x if pw is None else (pw - 1.0) * self.sp - x)
+        return gx, gy, None
