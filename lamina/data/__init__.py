@@ -11,10 +11,11 @@ from .sampler import (
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 )
 from .dataloader import DataLoader, default_collate, default_convert, pad_sequence
+from ._random import rng  # the NumPy generator a dataset's own random draws should use
 from . import transforms, datasets  # noqa: E402
 
 __all__ = [
     "Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-    "BatchSampler", "DataLoader", "default_collate", "default_convert", "pad_sequence", "transforms", "datasets",
+    "BatchSampler", "DataLoader", "default_collate", "default_convert", "pad_sequence", "rng", "transforms", "datasets",
 ]

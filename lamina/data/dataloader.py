@@ -6,7 +6,8 @@ Reproducibility and resuming
 draws one seed for the epoch's random transforms, both from `generator` (or lamina's global
 generator). Each batch's transforms then draw from a stream seeded by (that seed, batch
 index), so `num_workers > 0` yields exactly the batches of `num_workers = 0`, and a batch does
-not depend on the batches before it.
+not depend on the batches before it. A dataset that draws random numbers itself should draw
+from `lamina.data.rng()` (the batch's stream) rather than lamina.rand, to keep that property.
 
 To resume mid-epoch, save `loader.state_dict()` (the generator state from just before the
 epoch's `iter()`, and how many batches were taken) with the checkpoint; after a restart call
@@ -30,7 +31,7 @@ from ..backend import array_module
 from ..creation import Generator, default_generator
 from ..tensor import Tensor
 from ._random import batch_stream
-from .dataset import Dataset, IterableDataset
+from .dataset import Dataset, IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
@@ -259,6 +260,10 @@ class _LoaderIter:
                 return loader.collate_fn(samples if loader.batch_size is not None else samples[0])
             if loader.batch_size is None and loader.batch_sampler is None:
                 return loader.collate_fn(loader.dataset[item])
+            if loader.collate_fn is default_collate and isinstance(loader.dataset, TensorDataset):
+                batch = loader.dataset._gather(item)  # one gather per tensor instead of B rows
+                if batch is not None:
+                    return batch
             getitems = getattr(loader.dataset, "__getitems__", None)
             samples = getitems(item) if getitems else [loader.dataset[i] for i in item]
             return loader.collate_fn(samples)

@@ -72,6 +72,20 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return _first_len(self.tensors)
 
+    def _gather(self, indices: list[int]):
+        """A whole batch by one fancy index per tensor; equals default_collate of the samples.
+        None when a tensor is neither a Tensor nor an ndarray (then samples are collated)."""
+        from ..backend import array_module
+        from ..tensor import Tensor
+        if not all(isinstance(t, (Tensor, np.ndarray)) and not getattr(t, "requires_grad", False)
+                   for t in self.tensors):
+            return None
+        out = []
+        for t in self.tensors:
+            a = t.data if isinstance(t, Tensor) else t
+            out.append(Tensor._make(a[array_module(a).asarray(indices, dtype=np.int64)], None))
+        return out
+
 
 class Subset(Dataset):
     """The samples of `dataset` at `indices`, in that order."""
@@ -124,8 +138,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Ge
     """
     n = len(dataset)
     lengths = list(lengths)
-    if lengths and all(0 <= f <= 1 for f in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) <= 1 + 1e-9 \
-            and any(isinstance(f, float) for f in lengths):
+    if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and all(0 <= f <= 1 for f in lengths):
         # Fractions: floor each, then hand the remainder out round-robin, as torch does.
         sizes = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(sizes)):

@@ -269,3 +269,14 @@ def test_pad_sequence_grad():
     assert out.shape == (2, 3)
     (out * lamina.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
     assert a.grad.tolist() == [1.0, 2.0] and b.grad.tolist() == [4.0, 5.0, 6.0]
+
+
+def test_tensor_dataset_fast_path_equals_collate():
+    x = lamina.randn(10, 3)
+    y = np.arange(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, generator=gen(0))
+    slow = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, generator=gen(0),
+                      collate_fn=lambda b: default_collate(b))
+    for (a, b), (c, d) in zip(loader, slow):
+        assert np.array_equal(a.numpy(), c.numpy()) and a.dtype == c.dtype
+        assert np.array_equal(b.numpy(), d.numpy()) and b.dtype == d.dtype and isinstance(b, lamina.Tensor)
