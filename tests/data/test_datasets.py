@@ -5,6 +5,7 @@ import io
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def isolated(tmp_path, monkeypatch):
 
     def no_network(*a, **k):
         raise AssertionError("tests must not touch the network")
-    monkeypatch.setattr(_files.urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
 
 
 def plain_root(tmp_path, names=None):
@@ -134,10 +135,10 @@ def test_download_fetches_and_verifies(tmp_path, monkeypatch):
     """download=True with urlopen served from local files: no network, same code path."""
     def fake_urlopen(url, timeout=None):
         return io.BytesIO((MNIST_DIR / url.rsplit("/", 1)[1]).read_bytes())
-    monkeypatch.setattr(_files.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     ds = MNIST(root=tmp_path, train=False, download=True)
     assert len(ds) == 10000 and (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
-    monkeypatch.setattr(_files.urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"junk"))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: io.BytesIO(b"junk"))
     with pytest.raises(ChecksumError, match="t10k-images.*expected 8d422c7b"):
         MNIST(root=tmp_path / "other", train=False, download=True)
     assert not list((tmp_path / "other" / "mnist").glob("*.part"))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +97,9 @@ def verify(path: Path, spec: RemoteFile, dataset: str) -> None:
 
 def fetch(spec: RemoteFile, dest: Path, dataset: str) -> Path:
     """Download `spec` to `dest` through a temporary file, checking its sha256 before keeping it."""
+    import urllib.error
+    import urllib.request  # only when downloading: it pulls in ssl and http
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     errors = []

@@ -1,8 +1,6 @@
 """CIFAR-10 from its binary version (fixed-size records; never the Python pickles)."""
 from __future__ import annotations
 
-import tarfile
-
 import numpy as np
 
 from ._files import DataError, FileBacked, RemoteFile, data_root, fetch, verify
@@ -51,6 +49,7 @@ class CIFAR10(_IDXImages, FileBacked):
         if not tgz.is_file():
             fetch(cls.archive, tgz, cls.name)
         verify(tgz, cls.archive, cls.name)
+        import tarfile
         with tarfile.open(tgz, "r:gz") as tar:
             for m in tar.getmembers():  # copy by base name only: no paths from the archive are trusted
                 base = m.name.rsplit("/", 1)[-1]
