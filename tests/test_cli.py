@@ -1,0 +1,156 @@
+"""The `lamina` command: train / evaluate / predict / list, and its one-line error messages."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lamina import cli
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED.is_dir():
+    SHARED = Path("/work/shared/data")
+CIFAR_SUBSET = SHARED / "02-color-images" / "cifar10-test-subset"
+
+
+def run_cli(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code, err) -> str:
+    assert code == 1
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("lamina: error: ") and "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def mnist_run(tmp_path_factory):
+    """A (barely) trained MLP on the bundled MNIST subset: enough for evaluate and predict."""
+    runs = tmp_path_factory.mktemp("runs")
+    code = cli.main(["train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=32",
+                     "--set", "train.max_steps=20", "--set", "train.progress=false", "--epochs", "1",
+                     "--runs", str(runs), "--name", "tiny"])
+    assert code == 0
+    (run,) = runs.iterdir()
+    return run
+
+
+def digit_png(path: Path, size: int = 28) -> Path:
+    from PIL import Image
+    from lamina.data.datasets import BundledMNIST
+    img = BundledMNIST(train=False).data[0]  # a 7
+    Image.fromarray(np.asarray(img)).resize((size, size)).save(path)
+    return path
+
+
+def test_train_prints_val_metrics_and_writes_run_dir(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=16",
+                             "--set", "train.max_steps=5", "--epochs", "1")
+    assert code == 0
+    assert re.fullmatch(r"val_loss \d+\.\d+ val_accuracy \d\.\d+ val_f1 \d\.\d+", out.strip().splitlines()[-1])
+    (run,) = (tmp_path / "runs").iterdir()
+    assert run.name.startswith("demo-")
+    assert {"config.json", "metrics.jsonl", "checkpoints"} <= {p.name for p in run.iterdir()}
+
+
+def test_evaluate_and_predict(mnist_run, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    code, out, _ = run_cli(capsys, "evaluate", mnist_run)
+    assert code == 0 and re.match(r"val_loss \d+\.\d+ val_accuracy \d\.\d+", out.strip())
+    image = digit_png(tmp_path / "seven.png")
+    code, out, _ = run_cli(capsys, "predict", mnist_run, image)
+    assert code == 0
+    assert re.fullmatch(r".*seven\.png: \d - \w+ \d+\.\d%, \d - \w+ \d+\.\d%, \d - \w+ \d+\.\d%", out.strip())
+
+
+def test_list(capsys):
+    code, out, _ = run_cli(capsys, "list", "--data-root", SHARED)
+    assert code == 0
+    for name in ("mnist-mlp", "mnist-cnn", "fashion-mnist-cnn", "image-folder"):
+        assert name in out
+    assert re.search(r"mnist-bundled\s+present", out)
+    if SHARED.is_dir():
+        assert re.search(r"mnist\s+present", out)
+    assert re.search(r"cifar10\s+(present|missing)", out)
+
+
+# ---- errors: one line each, no traceback -------------------------------------------------
+
+def test_error_unknown_task(capsys):
+    line = one_line_error(*run_cli(capsys, "train", "mnist-gan")[:3:2])
+    assert "unknown task 'mnist-gan'" in line and "mnist-cnn" in line and "image-folder" in line
+
+
+def test_error_missing_data_path(tmp_path, capsys):
+    line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--data-root", tmp_path / "nowhere")[:3:2])
+    assert "nowhere" in line and "does not exist" in line
+    line = one_line_error(*run_cli(capsys, "train", "image-folder", "--set", f"data.path={tmp_path / 'pics'}")[:3:2])
+    assert "pics" in line and "not found" in line
+
+
+def test_error_malformed_recipe_key(tmp_path, capsys):
+    recipe = tmp_path / "bad.toml"
+    recipe.write_text('task = "mnist-mlp"\n[optim]\nname = "sgd"\nlrr = 0.1\n')
+    line = one_line_error(*run_cli(capsys, "train", recipe)[:3:2])
+    assert "'optim.lrr'" in line and "valid keys in [optim]: name, lr," in line
+    line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--set", "train.epoch=3")[:3:2])
+    assert "'train.epoch'" in line and "epochs" in line
+    line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--set", "optim.lr=fast")[:3:2])
+    assert "optim.lr expects a float" in line
+
+
+def test_error_wrong_image_size(mnist_run, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    image = digit_png(tmp_path / "big.png", size=32)
+    line = one_line_error(*run_cli(capsys, "predict", mnist_run, image)[:3:2])
+    assert "32x32" in line and "expects 28x28" in line
+
+
+def test_error_corrupt_data_file(tmp_path, capsys):
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        (root / "mnist" / name).write_bytes(b"\x1f\x8b not really gzip")
+    line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--data-root", root)[:3:2])
+    assert "-idx" in line and "ubyte.gz" in line  # names the file
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(KeyError):
+        cli.main(["train", "mnist-gan", "--debug"])
+
+
+def test_console_script_error_has_no_traceback():
+    exe = Path(sys.executable).with_name("lamina")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "lamina.cli"]
+    done = subprocess.run(cmd + ["train", "no-such-task"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("lamina: error: unknown task") and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not CIFAR_SUBSET.is_dir(), reason="needs ../shared/data/02-color-images")
+def test_image_folder_on_cifar_subset_then_predict(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("PIL")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "train", "image-folder", "--set", f"data.path={CIFAR_SUBSET}",
+                           "--set", "train.max_steps=3", "--set", "data.val_fraction=0.05",
+                           "--set", "model.channels=8,16", "--epochs", "1")
+    assert code == 0 and "val_accuracy" in out
+    (run,) = (tmp_path / "runs").iterdir()
+    image = CIFAR_SUBSET / "cat" / "0001.jpg"
+    if not image.is_file():
+        image = next(CIFAR_SUBSET.glob("*/*.jpg"))
+    code, out, _ = run_cli(capsys, "predict", run, image)
+    classes = sorted(p.name for p in CIFAR_SUBSET.iterdir() if p.is_dir())
+    assert code == 0
+    first = out.split(": ", 1)[1].split(",")[0]  # 'cat 12.3%'
+    assert first.rsplit(" ", 1)[0] in classes

@@ -1,0 +1,133 @@
+"""The training loop on a tiny synthetic problem: training, run directory, plots, early stopping,
+NaN loss, max_steps, and exact resume after a crash or Ctrl-C (same weights, bit for bit)."""
+import json
+import os
+import signal
+import sys
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina.nn import functional as F
+from lamina.train import Callback, EarlyStopping, RunDir, TrainingError, plot_history
+
+from train_synthetic import build, weights
+
+
+class CrashAt(Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer):
+        if trainer.global_step == self.step:
+            raise RuntimeError("simulated crash")
+
+
+class InterruptAt(Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer):
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    trainer = build(None, epochs=3)
+    logs = trainer.fit()
+    return trainer, logs
+
+
+def assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k].dtype == b[k].dtype
+        assert np.array_equal(a[k], b[k]), f"{k} differs after resume"
+
+
+def test_trains(uninterrupted):
+    trainer, logs = uninterrupted
+    assert logs["epoch"] == 3 and logs["step"] == 45
+    assert logs["val_accuracy"] > 0.9
+    assert logs["train_loss"] < trainer.history[0]["train_loss"]
+
+
+def test_run_directory_contents(tmp_path):
+    run = RunDir.create("synthetic", tmp_path)
+    assert run.path.name.startswith("synthetic-") and run.path.parent == tmp_path
+    build(run, epochs=2).fit()
+    lines = [json.loads(line) for line in run.metrics_path.read_text().splitlines()]
+    assert [h["epoch"] for h in lines] == [1, 2]
+    assert {"step", "lr", "time", "train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= lines[0].keys()
+    assert run.checkpoint_path("last").is_file() and run.checkpoint_path("best").is_file()
+    last = lamina.load(run.checkpoint_path("last"))
+    assert last["epoch"] == 2 and last["global_step"] == 30 and not last["in_epoch"]
+    pytest.importorskip("matplotlib")
+    assert (run.path / "loss.png").stat().st_size > 1000
+    assert (run.path / "metrics.png").stat().st_size > 1000
+
+
+def test_no_plots_and_no_failure_without_matplotlib(tmp_path, monkeypatch):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import matplotlib...` raise ImportError
+    history = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}]
+    assert plot_history(history, tmp_path) == []
+    run = RunDir.create("noplots", tmp_path)
+    build(run, epochs=1).fit()
+    assert not (run.path / "loss.png").exists() and run.metrics_path.is_file()
+
+
+def test_early_stopping():
+    stopper = EarlyStopping("val_loss", "min", patience=2, min_delta=10.0)  # nothing can improve by 10
+    trainer = build(None, epochs=10, extra=[stopper])
+    trainer.fit()
+    assert trainer.epoch == 3 and "early stopping" in trainer.stop_reason
+
+
+def test_max_steps():
+    trainer = build(None, epochs=5, config={"max_steps": 20})
+    logs = trainer.fit()
+    assert trainer.global_step == 20 and logs["epoch"] == 2 and len(trainer.history) == 2
+
+
+def test_nan_loss_names_the_step():
+    calls = []
+
+    def loss_fn(out, y):
+        calls.append(out.requires_grad)  # validation batches (no grad) do not count
+        loss = F.cross_entropy(out, y)
+        return loss * float("nan") if sum(calls) == 20 else loss
+
+    trainer = build(None, epochs=3, loss_fn=loss_fn)
+    with pytest.raises(TrainingError, match=r"loss is nan at step 20 \(epoch 2, batch 5\)"):
+        trainer.fit()
+
+
+@pytest.mark.parametrize("crash_step", [22, 16])  # mid-epoch (checkpoint at step 20), just after an epoch end
+def test_resume_after_crash_equals_uninterrupted(tmp_path, uninterrupted, crash_step):
+    run = RunDir.create("crash", tmp_path)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build(run, epochs=3, every=4 if crash_step == 22 else 0, extra=[CrashAt(crash_step)]).fit()
+    saved = lamina.load(run.checkpoint_path("last"))
+    assert saved["global_step"] == (20 if crash_step == 22 else 15)
+    resumed = build(run, epochs=3, every=4, extra=[Callback()])
+    logs = resumed.fit(resume=run.checkpoint_path("last"))
+    assert_same_weights(weights(resumed), weights(uninterrupted[0]))
+    drop_time = lambda hs: [{k: v for k, v in h.items() if k != "time"} for h in hs]  # noqa: E731
+    assert drop_time(resumed.history) == drop_time(uninterrupted[0].history)
+    assert len(run.read_metrics()) == 3 and logs["epoch"] == 3
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resumes_exactly(tmp_path, uninterrupted):
+    run = RunDir.create("sigint", tmp_path)
+    messages = []
+    trainer = build(run, epochs=3, extra=[InterruptAt(9)])
+    trainer.log = messages.append
+    trainer.fit()
+    assert trainer.interrupted and trainer.global_step == 9
+    assert any("lamina train --resume" in m for m in messages)
+    resumed = build(run, epochs=3, extra=[Callback()])
+    resumed.fit(resume=run.checkpoint_path("last"))
+    assert_same_weights(weights(resumed), weights(uninterrupted[0]))
