@@ -373,7 +373,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 # ---- sequences -------------------------------------------------------------------------------
 def _lengths(op: str, name: str, lengths, B: int, xp):
     """Lengths given as a tensor, array, list or int, as an int64 array of shape (B,)."""
-    a = lengths.data if isinstance(lengths, Tensor) else xp.asarray(lengths)
+    a = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)  # CPU lengths are fine for GPU input
     if a.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: {name} must be integers, got {a.dtype}")
     a = a.reshape(-1).astype(np.int64)
@@ -404,7 +404,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     T, B, C = log_probs.shape
     if not 0 <= blank < C:
         raise ValueError(f"{op}: blank {blank} is out of range for {C} classes (log_probs shape {log_probs.shape})")
-    t = targets.data if isinstance(targets, Tensor) else xp.asarray(targets)
+    t = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: targets must be an integer tensor, got {t.dtype} (shape {t.shape})")
     t = t.astype(np.int64)

@@ -82,6 +82,15 @@ def test_cross_entropy_probabilities(shape, reduction, weighted, smoothing):
                                                 label_smoothing=smoothing), None, inputs=[x, p])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_rows_far_below_the_batch_max(dtype):
+    """(N, C) logits are shifted by the batch max; rows far below it fall back to their own max."""
+    x = rng(15).uniform(-2, 2, (4, 6))
+    x[0] += 900.0  # other rows sit ~900 below: exp(x - batch max) would underflow
+    y = np.array([1, 0, 5, 3])
+    check_op(lambda m, x: F(m).cross_entropy(x, const(m, y), reduction="none"), None, inputs=[x], fd=False)
+
+
 def test_cross_entropy_float32_stays_float32():
     x = lamina.randn(8, 3, requires_grad=True)
     loss = L.cross_entropy(x, lamina.tensor(np.array([0, 1, 2, 0, 1, 2, 0, 1])))
