@@ -447,10 +447,11 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
 class _Loss(Module):
     """A loss module keeps its reduction; the legacy size_average / reduce arguments map onto it."""
 
+    _reductions = ("none", "mean", "sum")
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = _reduction(size_average, reduce, reduction, type(self).__name__,
-                                    ("none", "mean", "sum", "batchmean"))
+        self.reduction = _reduction(size_average, reduce, reduction, type(self).__name__, self._reductions)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
@@ -547,6 +548,8 @@ class HuberLoss(_Loss):
 
 class KLDivLoss(_Loss):
     """KL divergence with log-probability input; see `kl_div`."""
+
+    _reductions = ("none", "mean", "sum", "batchmean")
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
         super().__init__(size_average, reduce, reduction)

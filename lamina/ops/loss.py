@@ -1,10 +1,13 @@
-"""Fused loss primitives: softmax cross-entropy and CTC, each with its backward beside it.
+"""Fused loss primitives: softmax cross-entropy, CTC and binary cross-entropy, each with its
+backward beside it.
 
 Cross-entropy is fused because it ends every classifier's forward pass: one log-softmax in
 forward, and a backward that is just `softmax - target` scaled, instead of the five or six
 small ops (and their saved arrays) that the composition would record. CTC is a primitive
 because its gradient comes from the forward-backward recursion, not from the chain rule
-through a Python loop over time.
+through a Python loop over time. The binary cross-entropies are primitives for torch's
+gradients where the composition would give 0/0 or lose digits (saturated probabilities,
+large logits).
 """
 from __future__ import annotations
 
@@ -96,6 +99,18 @@ class CrossEntropy(Function):
 CrossEntropy.reads_inputs = False  # backward reads only what forward saved
 
 
+def _logsumexp3(a, b, c):
+    """log(e^a + e^b + e^c) elementwise; -inf where all three are -inf.
+
+    Three vectorised exps beat two calls of NumPy's logaddexp, which is scalar code: this is
+    the inner step of the CTC recursions, run once per time step.
+    """
+    xp = array_module(a)
+    m = xp.maximum(xp.maximum(a, b), c)
+    m = xp.where(m == _NEG_INF, 0.0, m)  # all three -inf: any finite shift leaves log(0) = -inf
+    return xp.log(xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m)) + m
+
+
 class CTCLoss(Function):
     """Connectionist temporal classification loss, by the log-space forward-backward recursion.
 
@@ -124,11 +139,12 @@ class CTCLoss(Function):
         alpha = xp.full((T, B, L + 2), _NEG_INF, dtype=log_probs.dtype)  # (T, B, 2 + L)
         alpha[0, :, 2:4] = lp_ext[0, :, :2]
         active = xp.arange(T)[:, None] < input_lengths  # (T, B)
-        for t in range(1, T):
-            prev = alpha[t - 1]
-            new = xp.logaddexp(xp.logaddexp(prev[:, 2:], prev[:, 1:-1]), xp.where(skip, prev[:, :-2], _NEG_INF))
-            # past its input length a sequence keeps its last alpha, so alpha[T-1] holds every end
-            alpha[t, :, 2:] = xp.where(active[t][:, None], new + lp_ext[t], prev[:, 2:])
+        with np.errstate(divide="ignore"):  # log(0) = -inf marks unreachable states
+            for t in range(1, T):
+                prev = alpha[t - 1]
+                new = _logsumexp3(prev[:, 2:], prev[:, 1:-1], xp.where(skip, prev[:, :-2], _NEG_INF))
+                # past its input length a sequence keeps its last alpha, so alpha[T-1] holds every end
+                alpha[t, :, 2:] = xp.where(active[t][:, None], new + lp_ext[t], prev[:, 2:])
         last = alpha[T - 1]
         b = xp.arange(B)
         end = 2 * target_lengths + 2  # column of state L_b - 1 in the padded alpha
@@ -153,14 +169,14 @@ class CTCLoss(Function):
         s = xp.arange(L)
         ends = in_seq & (s >= 2 * target_lengths[:, None] - 1)  # the last blank and the last label
         starts = (input_lengths - 1)[:, None] == xp.arange(T)  # (B, T): where each sequence's beta begins
-        for t in range(T - 1, -1, -1):
-            if t == T - 1:
-                rec = xp.full((B, L), _NEG_INF, dtype=log_probs.dtype)
-            else:
-                nxt = beta[t + 1]
-                rec = xp.logaddexp(xp.logaddexp(nxt[:, :-2], nxt[:, 1:-1]), xp.where(skip_next, nxt[:, 2:], _NEG_INF))
-                rec = rec + lp_ext[t]
-            beta[t, :, :-2] = xp.where(starts[:, t:t + 1] & ends, lp_ext[t], rec)
+        with np.errstate(divide="ignore"):
+            for t in range(T - 1, -1, -1):
+                if t == T - 1:
+                    rec = xp.full((B, L), _NEG_INF, dtype=log_probs.dtype)
+                else:
+                    nxt = beta[t + 1]
+                    rec = _logsumexp3(nxt[:, :-2], nxt[:, 1:-1], xp.where(skip_next, nxt[:, 2:], _NEG_INF)) + lp_ext[t]
+                beta[t, :, :-2] = xp.where(starts[:, t:t + 1] & ends, lp_ext[t], rec)
         # posterior occupancy of each state: alpha * beta / p(target), with log_probs counted once
         finite = xp.where(xp.isinf(nll), 0.0, nll)
         post = xp.exp(alpha[:, :, 2:] + beta[:, :, :-2] - xp.where(in_seq, lp_ext, 0.0) + finite[:, None])  # (T, B, L)
