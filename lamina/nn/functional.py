@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import to_device
+from ..backend import to_device as _to_device
 from ..creation import _rng
 from ..ops import elu, gelu, leaky_relu, log_softmax, one_hot, pad, relu, silu, softmax, softplus  # noqa: F401
 from ..ops import sigmoid, tanh  # noqa: F401
@@ -26,7 +26,7 @@ def _keep_mask(input: Tensor, shape: tuple, p: float) -> Tensor:
     """A mask of 0 and 1/(1-p), drawn from lamina's default generator (so manual_seed fixes it)."""
     keep = _rng(None).random(shape, dtype=np.float32) >= p
     mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=input.dtype)
-    return Tensor._make(to_device(mask, input.device), None)
+    return Tensor._make(_to_device(mask, input.device), None)
 
 
 def _check_p(p: float, op: str) -> None:

@@ -18,17 +18,19 @@ class Linear(Function):
     def forward(self, x, weight, bias):
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
-        y = x @ weight.T  # (..., out); BLAS reads the transposed view directly
+        # (rows, in) @ (in, out): one GEMM (NumPy would loop over the leading dims of an
+        # N-d operand); BLAS reads the transposed view of weight directly
+        y = x.reshape(-1, x.shape[-1]) @ weight.T
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, g):
         x, w = self.x, self.weight
         gx = gw = gb = None
         g2 = g.reshape(-1, g.shape[-1])  # (rows, out)
         if self.needs_input_grad[0]:
-            gx = g @ w
+            gx = (g2 @ w).reshape(x.shape)
         if self.needs_input_grad[1]:
             gw = g2.T @ x.reshape(-1, x.shape[-1])  # (out, in)
         if self.has_bias and self.needs_input_grad[2]:
