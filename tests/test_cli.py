@@ -104,7 +104,7 @@ def test_error_malformed_recipe_key(tmp_path, capsys):
     line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--set", "train.epoch=3")[:3:2])
     assert "'train.epoch'" in line and "epochs" in line
     line = one_line_error(*run_cli(capsys, "train", "mnist-mlp", "--set", "optim.lr=fast")[:3:2])
-    assert "optim.lr expects a float" in line
+    assert "optim.lr expects a number" in line
 
 
 def test_error_wrong_image_size(mnist_run, tmp_path, capsys):

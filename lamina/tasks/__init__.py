@@ -59,7 +59,7 @@ def demo_recipe() -> Recipe:
                   model=ModelConfig(name="small-cnn", channels=[8, 16], kernel_size=5, fc=64, dropout=0.2),
                   optim=OptimConfig(name="adam", lr=5e-3),
                   schedule=ScheduleConfig(name="onecycle", pct_start=0.25),
-                  train=TrainConfig(epochs=4, monitor="val_accuracy", mode="max", checkpoint_every=0))
+                  train=TrainConfig(epochs=3, monitor="val_accuracy", mode="max", checkpoint_every=0))
 
 
 def _image_folder() -> Recipe:

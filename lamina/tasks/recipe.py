@@ -140,8 +140,8 @@ def _convert(value: Any, hint, key: str) -> Any:
                 raise ValueError
             return [_convert(v, item, key) for v in value]
     except (ValueError, TypeError):
-        name = getattr(hint, "__name__", str(hint)).replace("list", "list of numbers")
-        raise RecipeError(f"recipe: {key} expects a {name}, got {value!r}") from None
+        what = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, "a list")
+        raise RecipeError(f"recipe: {key} expects {what}, got {value!r}") from None
     raise RecipeError(f"recipe: {key} has an unsupported type {hint}")
 
 
