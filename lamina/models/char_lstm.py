@@ -19,7 +19,7 @@ from .sampling import sample_next
 class CharLSTMConfig:
     vocab_size: int = 65
     embed_dim: int = 64
-    hidden_size: int = 512
+    hidden_size: int = 256
     num_layers: int = 2
     dropout: float = 0.0
 

@@ -42,7 +42,12 @@ def _lstm_order(xp, H: int):
 
 class Recurrence(Function):
     """Inputs: x (T, B, I), h0 (B, H), c0 (B, H) or None, w_ih, w_hh, b_ih, b_hh (or None).
-    Output: (T + 1, B, H), or (T + 2, B, H) for LSTM: the T outputs, then h_n (then c_n)."""
+    Output: (T + 1, B, H), or (T + 2, B, H) for LSTM: the T outputs, then h_n (then c_n).
+
+    Inside, states and gates are kept feature-major, (H, B) and (G*H, B): the per-step product
+    is then `W_hh @ h`, which BLAS runs about a third faster than `h @ W_hh^T` for a small
+    batch, and every gate is a contiguous block of rows.
+    """
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, mode, reverse=False, lengths=None):
         xp = array_module(x)
@@ -53,47 +58,51 @@ class Recurrence(Function):
             order = _lstm_order(xp, H)
             w_ih, w_hh = w_ih[order], w_hh[order]
             b_ih, b_hh = (None, None) if b_ih is None else (b_ih[order], b_hh[order])
-        # every time step's input projection in one GEMM; A is then activated in place, step by step
-        A = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)  # (T, B, G*H)
-        if b_ih is not None:
-            A += b_ih if gru else b_ih + b_hh  # GRU's b_hn sits inside r * (...), so it is added per step
+        # every time step's input projection in one GEMM
+        A = x.reshape(T * B, -1) @ w_ih.T  # (T*B, G*H)
+        if b_ih is not None:  # GRU's b_hn sits inside r * (...), so it is added per step instead
+            A += xp.concatenate([b_ih[:2 * H] + b_hh[:2 * H], b_ih[2 * H:]]) if gru else b_ih + b_hh
+        A = xp.ascontiguousarray(A.reshape(T, B, -1).transpose(0, 2, 1))  # (T, G*H, B), activated in place below
+        b_hn = b_hh[2 * H:, None] if gru and b_hh is not None else None
         mask = None
         if lengths is not None and int(lengths.min()) < T:
-            mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :]).astype(x.dtype)[..., None]  # (T, B, 1)
+            mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :]).astype(x.dtype)[:, None, :]  # (T, 1, B)
 
-        y = xp.zeros((T + 2 if lstm else T + 1, B, H), dtype=x.dtype)
-        h_prev = xp.empty((T, B, H), dtype=x.dtype)  # the state each step started from
-        c_prev = xp.empty((T, B, H), dtype=x.dtype) if lstm else None
-        extra = xp.empty((T, B, H), dtype=x.dtype) if (lstm or gru) else None  # LSTM tanh(c), GRU W_hn h + b_hn
-        w_hhT = w_hh.T
-        h, c = h0, c0
+        y = xp.zeros((T + 2 if lstm else T + 1, H, B), dtype=x.dtype)
+        h_prev = xp.empty((T, H, B), dtype=x.dtype)  # the state each step started from
+        c_prev = xp.empty((T, H, B), dtype=x.dtype) if lstm else None
+        extra = xp.empty((T, H, B), dtype=x.dtype) if (lstm or gru) else None  # LSTM tanh(c), GRU W_hn h + b_hn
+        h = xp.ascontiguousarray(h0.T)  # (H, B)
+        c = xp.ascontiguousarray(c0.T) if lstm else None
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
             h_prev[t] = h
-            a = A[t]  # (B, G*H)
+            a = A[t]  # (G*H, B)
             if lstm:
                 c_prev[t] = c
-                a += h @ w_hhT
-                _sigmoid_(a[:, :3 * H])
-                xp.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
-                i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                a += w_hh @ h
+                _sigmoid_(a[:3 * H])
+                xp.tanh(a[3 * H:], out=a[3 * H:])
+                i, f, o, g = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
                 c_new = f * c
                 c_new += i * g
                 h_new = o * xp.tanh(c_new, out=extra[t])
             elif gru:
-                gh = h @ w_hhT  # (B, 3H)
-                if b_hh is not None:
-                    gh += b_hh
-                a[:, :2 * H] += gh[:, :2 * H]
-                _sigmoid_(a[:, :2 * H])
-                r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-                extra[t] = gh[:, 2 * H:]
-                n += r * extra[t]
+                gh = w_hh @ h  # (3H, B)
+                a[:2 * H] += gh[:2 * H]
+                _sigmoid_(a[:2 * H])
+                r, z, n = a[:H], a[H:2 * H], a[2 * H:]
+                ghn = extra[t]
+                if b_hn is None:
+                    ghn[...] = gh[2 * H:]
+                else:
+                    xp.add(gh[2 * H:], b_hn, out=ghn)
+                n += r * ghn
                 xp.tanh(n, out=n)
                 h_new = h - n
                 h_new *= z
                 h_new += n  # (1 - z) * n + z * h
             else:
-                a += h @ w_hhT
+                a += w_hh @ h
                 if mode == "RNN_TANH":
                     xp.tanh(a, out=a)
                 else:
@@ -104,7 +113,7 @@ class Recurrence(Function):
                 if lstm:
                     c = c_new
             else:
-                m = mask[t]
+                m = mask[t]  # (1, B)
                 xp.multiply(h_new, m, out=y[t])
                 h = h + m * (h_new - h)
                 if lstm:
@@ -115,7 +124,7 @@ class Recurrence(Function):
         self.x, self.w_ih, self.w_hh, self.A, self.mask = x, w_ih, w_hh, A, mask
         self.h_prev, self.c_prev, self.extra = h_prev, c_prev, extra
         self.mode, self.reverse, self.has_bias = mode, reverse, b_ih is not None
-        return y
+        return xp.ascontiguousarray(y.transpose(0, 2, 1))  # (T + 1 or 2, B, H)
 
     def backward(self, g):
         xp = array_module(g)
@@ -123,10 +132,12 @@ class Recurrence(Function):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         lstm, gru = mode == "LSTM", mode == "GRU"
+        g = xp.ascontiguousarray(g.transpose(0, 2, 1))  # (T + 1 or 2, H, B)
         dY = g[:T]
         dh = g[T]
         dc = g[T + 1] if lstm else None
-        dA = xp.empty_like(A)  # gradients w.r.t. the gate pre-activations, input side
+        w_hhT = w_hh.T
+        dA = xp.empty_like(A)  # gradients w.r.t. the gate pre-activations (T, G*H, B), input side
         dAh = xp.empty_like(A) if gru else dA  # ... and hidden side (GRU's n gate differs)
         for t in (range(T) if self.reverse else range(T - 1, -1, -1)):
             a, d = A[t], dA[t]
@@ -137,57 +148,60 @@ class Recurrence(Function):
                 dh_new = m * (dY[t] + dh)
                 dh_keep = dh - m * dh  # the part of dh that flows past a padded step untouched
             if lstm:
-                i, f, o, gg = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                i, f, o, gg = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
                 tc = self.extra[t]
                 dc_new = tc * tc
                 xp.subtract(1.0, dc_new, out=dc_new)
                 dc_new *= o
                 dc_new *= dh_new
                 dc_new += dc if mask is None else m * dc
-                xp.multiply(dc_new, gg, out=d[:, :H])
-                xp.multiply(dc_new, self.c_prev[t], out=d[:, H:2 * H])
-                xp.multiply(dh_new, tc, out=d[:, 2 * H:3 * H])
-                xp.multiply(dc_new, i, out=d[:, 3 * H:])
-                s = a[:, :3 * H]
-                d[:, :3 * H] *= s - s * s  # sigmoid' = s (1 - s)
-                d[:, 3 * H:] *= 1.0 - gg * gg
+                xp.multiply(dc_new, gg, out=d[:H])
+                xp.multiply(dc_new, self.c_prev[t], out=d[H:2 * H])
+                xp.multiply(dh_new, tc, out=d[2 * H:3 * H])
+                xp.multiply(dc_new, i, out=d[3 * H:])
+                s = a[:3 * H]
+                d[:3 * H] *= s - s * s  # sigmoid' = s (1 - s)
+                d[3 * H:] *= 1.0 - gg * gg
                 dc = dc_new * f if mask is None else dc_new * f + (dc - m * dc)
-                dh = d @ w_hh
+                dh = w_hhT @ d
             elif gru:
-                r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+                r, z, n = a[:H], a[H:2 * H], a[2 * H:]
                 hp, ghn, dh_ = self.h_prev[t], self.extra[t], dAh[t]
                 dn = 1.0 - n * n
                 dn *= 1.0 - z
                 dn *= dh_new  # through tanh: d(pre-activation of n)
-                d[:, 2 * H:] = dn
-                xp.multiply(dh_new, hp - n, out=d[:, H:2 * H])
-                d[:, H:2 * H] *= z - z * z
-                xp.multiply(dn, ghn, out=d[:, :H])
-                d[:, :H] *= r - r * r
-                dh_[:, :2 * H] = d[:, :2 * H]
-                xp.multiply(dn, r, out=dh_[:, 2 * H:])
+                d[2 * H:] = dn
+                xp.multiply(dh_new, hp - n, out=d[H:2 * H])
+                d[H:2 * H] *= z - z * z
+                xp.multiply(dn, ghn, out=d[:H])
+                d[:H] *= r - r * r
+                dh_[:2 * H] = d[:2 * H]
+                xp.multiply(dn, r, out=dh_[2 * H:])
                 dh = dh_new * z
-                dh += dh_ @ w_hh
+                dh += w_hhT @ dh_
             else:
                 if mode == "RNN_TANH":
                     xp.multiply(dh_new, 1.0 - a * a, out=d)
                 else:
                     xp.multiply(dh_new, a > 0, out=d)
-                dh = d @ w_hh
+                dh = w_hhT @ d
             if mask is not None:
                 dh += dh_keep
-        # the weight gradients over all time steps, one GEMM each
+        # the weight gradients over all time steps, one GEMM each, batch-major again
         need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = self.needs_input_grad
-        dA2, dAh2 = dA.reshape(T * B, -1), dAh.reshape(T * B, -1)
+        dA2 = dA.transpose(0, 2, 1).reshape(T * B, -1)  # (T*B, G*H)
+        dAh2 = dAh.transpose(0, 2, 1).reshape(T * B, -1) if gru else dA2
         dx = (dA2 @ self.w_ih).reshape(x.shape) if need_x else None
         dw_ih = dA2.T @ x.reshape(T * B, -1) if need_wih else None
-        dw_hh = dAh2.T @ self.h_prev.reshape(T * B, H) if need_whh else None
+        dw_hh = dAh2.T @ self.h_prev.transpose(0, 2, 1).reshape(T * B, H) if need_whh else None
         db_ih = dA2.sum(0) if self.has_bias and need_bih else None
         db_hh = dAh2.sum(0) if self.has_bias and need_bhh else None
         if lstm:  # back from i, f, o, g to PyTorch's i, f, g, o
             order = _lstm_order(xp, H)
             dw_ih, dw_hh, db_ih, db_hh = (None if v is None else v[order] for v in (dw_ih, dw_hh, db_ih, db_hh))
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
+        dh0 = xp.ascontiguousarray(dh.T) if need_h0 else None
+        dc0 = xp.ascontiguousarray(dc.T) if lstm and need_c0 else None
+        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
 
 def recurrence(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
