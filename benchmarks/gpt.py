@@ -15,7 +15,12 @@ import math
 import os
 import sys
 
-import numpy as np
+if __name__ == "__main__":  # BLAS reads its thread count when NumPy loads: --threads must come first
+    _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, _threads)
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare, set_threads  # noqa: E402
@@ -130,14 +135,14 @@ def batch(seed: int = 0):
     return idx, np.roll(idx, -1, axis=1)
 
 
-def bench_gpt(repeats: int = 15) -> dict:
+def bench_gpt(repeats: int = 15, threads: int = 2) -> dict:
     """Median ms per GPT training step of each library and the ratio lamina / torch."""
     import torch
 
     import lamina
     import lamina.optim  # noqa: F401  (not imported by `import lamina`)
 
-    set_threads(2)
+    set_threads(threads)
     lmodel, tmodel = make_models()
     idx, tgt = batch()
     lstep = make_step(lamina, lmodel, lamina.tensor(idx), lamina.tensor(tgt))
@@ -148,10 +153,12 @@ def bench_gpt(repeats: int = 15) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads; BLAS threads for NumPy")
     args = ap.parse_args()
-    r = bench_gpt(args.rounds)
+    r = bench_gpt(args.rounds, args.threads)
     print(f"GPT training step (batch {BATCH}, context {CONFIG['block_size']}, width {CONFIG['n_embd']}): "
-          f"lamina {r['lamina_ms']:.2f} ms, torch {r['torch_ms']:.2f} ms, ratio {r['ratio']:.2f} (target <= 1.3)")
+          f"lamina {r['lamina_ms']:.2f} ms, torch {r['torch_ms']:.2f} ms, ratio {r['ratio']:.2f} (target <= 1.3), "
+          f"{args.threads} threads")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,99 @@
+"""Sequence-model workloads, lamina against PyTorch side by side in one process (issue 4):
+
+- LSTM LM training step (2 layers, 256 hidden, sequence 64, batch 32), from sequence_lstm.py;
+- MultiheadAttention forward + backward (batch 32, sequence 64, width 128, 4 heads);
+- TransformerEncoderLayer forward + backward (same sizes, feed-forward 512);
+- GPT training step (4 layers, 4 heads, width 128, context 64, batch 12, AdamW), from gpt.py.
+
+Both libraries get the same weights (copied by state_dict key) and inputs, and are timed
+alternately; the table gives medians and the ratio lamina / torch. Targets: LSTM <= 1.5x,
+attention, Transformer block and GPT <= 1.3x.
+
+    python benchmarks/sequence.py [--rounds 15] [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# BLAS reads its thread count when NumPy loads, so --threads must reach it before that;
+# torch gets the same count through set_threads.
+_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, _threads)
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import compare, machine, set_threads, table  # noqa: E402
+
+BATCH, SEQ, WIDTH, HEADS, FF = 32, 64, 128, 4, 512
+TARGETS = {"LSTM": 1.5, "MultiheadAttention": 1.3, "TransformerEncoderLayer": 1.3, "GPT": 1.3}
+
+
+def _fwd_bwd(m, module, x, g, attention: bool):
+    """forward + backward of `module` on x with upstream gradient g (inputs get gradients too)."""
+    def step():
+        out = module(x, x, x, need_weights=False)[0] if attention else module(x)
+        out.backward(g)
+        module.zero_grad()
+        x.grad = None
+
+    return step
+
+
+def bench_block(name: str, repeats: int) -> dict:
+    """MultiheadAttention or TransformerEncoderLayer forward + backward, lamina vs torch."""
+    import torch
+
+    import lamina
+
+    torch.manual_seed(0)
+    if name == "MultiheadAttention":
+        make = lambda m: m.nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)  # noqa: E731
+    else:
+        make = lambda m: m.nn.TransformerEncoderLayer(WIDTH, HEADS, FF, dropout=0.0, batch_first=True)  # noqa: E731
+    tmod, lmod = make(torch), make(lamina)
+    lmod.load_state_dict({k: v.detach().numpy() for k, v in tmod.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, SEQ, WIDTH)).astype(np.float32)
+    g = rng.standard_normal((BATCH, SEQ, WIDTH)).astype(np.float32)
+    attention = name == "MultiheadAttention"
+    lstep = _fwd_bwd(lamina, lmod, lamina.tensor(x, requires_grad=True), lamina.tensor(g), attention)
+    tstep = _fwd_bwd(torch, tmod, torch.tensor(x, requires_grad=True), torch.tensor(g), attention)
+    return compare(lstep, tstep, rounds=repeats, inner=3, warmup=3)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads; BLAS threads for NumPy")
+    args = ap.parse_args()
+    threads = set_threads(args.threads)
+    rows = []
+    try:
+        import sequence_lstm
+    except ImportError:
+        sequence_lstm = None
+    if sequence_lstm is None:
+        print("LSTM: benchmarks/sequence_lstm.py is missing; row skipped")
+    else:
+        sequence_lstm.set_threads = lambda n=None: set_threads(args.threads)  # it asks for 2: keep ours
+        rows.append((f"LSTM LM step (2x256, T{SEQ}, B{BATCH})", "LSTM", sequence_lstm.bench_lstm(args.rounds)))
+    rows.append((f"MHA fwd+bwd (B{BATCH}, T{SEQ}, E{WIDTH}, H{HEADS})", "MultiheadAttention",
+                 bench_block("MultiheadAttention", args.rounds)))
+    rows.append((f"EncoderLayer fwd+bwd (ff {FF})", "TransformerEncoderLayer",
+                 bench_block("TransformerEncoderLayer", args.rounds)))
+    from gpt import BATCH as GPT_BATCH, bench_gpt
+
+    rows.append((f"GPT train step (B{GPT_BATCH}, AdamW)", "GPT", bench_gpt(args.rounds, args.threads)))
+    print(table([(label, r) for label, _, r in rows], f"sequence models, float32, {threads} threads"))
+    for label, key, r in rows:
+        verdict = "ok" if r["ratio"] <= TARGETS[key] else "over target"
+        print(f"  {key:<26} ratio {r['ratio']:.2f}  target <= {TARGETS[key]}  {verdict}")
+    print(machine())
+
+
+if __name__ == "__main__":
+    main()
