@@ -154,3 +154,39 @@ def test_image_folder_on_cifar_subset_then_predict(tmp_path, capsys, monkeypatch
     assert code == 0
     first = out.split(": ", 1)[1].split(",")[0]  # 'cat 12.3%'
     assert first.rsplit(" ", 1)[0] in classes
+
+
+def test_ctrl_c_then_resume_from_the_command_line(tmp_path, capsys, monkeypatch):
+    """Ctrl-C mid-epoch saves a checkpoint and exits 130; `lamina train --resume` then ends with the
+    same weights as a run that was never interrupted."""
+    import os
+    import signal
+
+    import lamina
+    from lamina.train.callbacks import ModelCheckpoint
+
+    args = ["train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=16", "--set", "train.progress=false",
+            "--set", "data.batch_size=250", "--epochs", "2"]
+    code, _, _ = run_cli(capsys, *args, "--runs", tmp_path / "a")
+    assert code == 0
+    (reference,) = (tmp_path / "a").iterdir()
+
+    original = ModelCheckpoint.on_step_end
+
+    def interrupt_at_step_50(self, trainer):
+        original(self, trainer)
+        if trainer.global_step == 50:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(ModelCheckpoint, "on_step_end", interrupt_at_step_50)
+    code, out, _ = run_cli(capsys, *args, "--runs", tmp_path / "b")
+    assert code == 130 and "lamina train --resume" in out
+    monkeypatch.setattr(ModelCheckpoint, "on_step_end", original)
+    (run,) = (tmp_path / "b").iterdir()
+    assert lamina.load(run / "checkpoints" / "last.safetensors")["global_step"] == 50
+    code, out, _ = run_cli(capsys, "train", "--resume", run)
+    assert code == 0 and out.strip().splitlines()[-1].startswith("val_loss ")
+    a = lamina.load(reference / "checkpoints" / "last.safetensors")["model"]
+    b = lamina.load(run / "checkpoints" / "last.safetensors")["model"]
+    for k in a:
+        assert np.array_equal(np.asarray(a[k].data), np.asarray(b[k].data)), k
