@@ -131,3 +131,11 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes_exactly(tmp_path, uninterrupted):
     resumed = build(run, epochs=3, extra=[Callback()])
     resumed.fit(resume=run.checkpoint_path("last"))
     assert_same_weights(weights(resumed), weights(uninterrupted[0]))
+
+
+def test_plain_progress_lines_without_tqdm(monkeypatch, capsys):
+    import lamina.train.progress as progress
+    monkeypatch.setattr(progress, "_tqdm", None)
+    build(None, epochs=1, config={"progress": True, "log_every": 5}).fit()
+    err = capsys.readouterr().err
+    assert "epoch 1/1 step 5/15 loss" in err and "step 15/15" in err

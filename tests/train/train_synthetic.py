@@ -50,8 +50,8 @@ def build(run_dir=None, epochs: int = 3, every: int = 0, extra=(), lr: float = 0
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(loader))
     callbacks = [GradientClipping(1.0), LRScheduling(sched, "step"), *extra,
                  ModelCheckpoint("val_accuracy", "max", every)]
-    cfg = TrainConfig(epochs=epochs, progress=False, monitor="val_accuracy", mode="max", checkpoint_every=every,
-                      **(config or {}))
+    cfg = TrainConfig(**{"epochs": epochs, "progress": False, "monitor": "val_accuracy", "mode": "max",
+                         "checkpoint_every": every, **(config or {})})
     return Trainer(model, loss_fn or F.cross_entropy, opt, loader, val, metrics=lambda: {"accuracy": Accuracy()},
                    callbacks=callbacks, config=cfg, run_dir=RunDir(run_dir) if isinstance(run_dir, str) else run_dir,
                    log=lambda line: None)
