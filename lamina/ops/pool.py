@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import array_module, device_of, to_device
 from ..tensor import Tensor
 from .conv import _tuple
@@ -85,8 +85,10 @@ def _spread(g_of, x_shape, padding, kernel, stride, dilation, out, dtype):
     N, C, H, W = x_shape
     (ph, pw), (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = padding, kernel, stride, dilation, out
     need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
-    acc = xp.zeros((N, C, max(need[0], ph + H), max(need[1], pw + W)), dtype=dtype)
+    size = (max(need[0], ph + H), max(need[1], pw + W))
     disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
+    tiled = (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and size == need
+    acc = (xp.empty if tiled else xp.zeros)((N, C) + size, dtype=dtype)  # tiled: every cell is assigned below
     for k, sl in _offsets(kernel, stride, dilation, out):
         if disjoint:
             acc[sl] = g_of(k)
@@ -98,21 +100,24 @@ def _spread(g_of, x_shape, padding, kernel, stride, dilation, out, dtype):
 
 
 class MaxPool2d(Function):
-    def forward(self, x, kernel, stride, padding, dilation, out, found=None):
+    def forward(self, x, kernel, stride, padding, dilation, out, need_arg=True, found=None):
         xp = array_module(x)
         (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out
         need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
         buf = _padded(x, padding, need, -math.inf)
         best = arg = None
+        kind = xp.int8 if kh * kw <= 127 else xp.int32
         for k, sl in _offsets(kernel, stride, dilation, out):
             v = buf[sl]
             if best is None:
-                best, arg = v.copy(), xp.zeros(v.shape, dtype=np.int32)
+                best = v.copy()
+                arg = xp.zeros(v.shape, dtype=kind) if need_arg or found is not None else None
                 continue
-            # strictly greater keeps the first maximum (PyTorch's choice for ties); NaN always wins
-            take = (v > best) | xp.isnan(v)
-            xp.copyto(best, v, where=take)
-            xp.copyto(arg, k, where=take)
+            if arg is not None:  # which offset won: strictly greater keeps the first maximum, as PyTorch
+                take = v > best
+                take |= xp.isnan(v)
+                arg = xp.where(take, kind(k), arg)
+            xp.maximum(best, v, out=best)  # (masked copies are a slow path in NumPy; maximum is not)
         self.arg, self.x_shape, self.geom = arg, x.shape, (padding, kernel, stride, dilation, out)
         if found is not None:  # PyTorch's return_indices: flat positions in the unpadded H*W plane
             i, j = arg // kw, arg % kw
@@ -122,10 +127,11 @@ class MaxPool2d(Function):
         return best
 
     def backward(self, g):
-        xp = array_module(g)
         arg = self.arg
-        zero = xp.zeros((), dtype=g.dtype)
-        return _spread(lambda k: xp.where(arg == k, g, zero), self.x_shape, *self.geom, g.dtype), None, None, None, None, None, None
+        # g * mask rather than where(mask, g, 0): several times faster in NumPy (a non-finite
+        # upstream gradient would leak into the unselected cells, where PyTorch puts 0)
+        gx = _spread(lambda k: g * (arg == k), self.x_shape, *self.geom, g.dtype)
+        return gx, None, None, None, None, None, None, None
 
 
 class AvgPool2d(Function):
@@ -175,6 +181,11 @@ def _as_2d(op, input, nd):
     return x, lambda y: y.reshape(shape[:-nd] + tuple(y.shape[4 - nd:]))
 
 
+def _records(x: Tensor) -> bool:
+    """Whether a graph will be recorded, so that backward will need the argmax (inference skips it)."""
+    return is_grad_enabled() and x.requires_grad
+
+
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over each kh*kw window (stride defaults to the kernel); with return_indices also the
@@ -186,7 +197,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     geom = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     found = [] if return_indices else None
     kernel, stride, padding, dilation, out = geom
-    y = back(MaxPool2d.apply(x, kernel, stride, padding, dilation, out, found))
+    y = back(MaxPool2d.apply(x, kernel, stride, padding, dilation, out, _records(x), found))
     return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
 
 
@@ -199,7 +210,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     geom = _geometry("max_pool1d", x, one(kernel_size, "kernel_size", 1), one(stride, "stride", 1),
                      one(padding, "padding", 0), one(dilation, "dilation", 1), ceil_mode)
     found = [] if return_indices else None
-    y = back(MaxPool2d.apply(x, *geom, found))
+    y = back(MaxPool2d.apply(x, *geom, _records(x), found))
     return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
 
 
@@ -286,9 +297,10 @@ class AdaptiveMaxPool2d(Function):
                 if best is None:
                     best, pos = v, xp.broadcast_to(p, v.shape).copy()
                     continue
-                take = (v > best) | xp.isnan(v)
-                xp.copyto(best, v, where=take)
-                xp.copyto(pos, xp.broadcast_to(p, v.shape), where=take)
+                take = v > best
+                take |= xp.isnan(v)
+                pos = xp.where(take, p, pos)
+                xp.maximum(best, v, out=best)
         self.pos, self.x_shape = pos, x.shape
         if found is not None:
             found.append(pos.astype(np.int64))
@@ -309,7 +321,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     found = [] if return_indices else None
     if x.shape[2] % out[0] == 0 and x.shape[3] % out[1] == 0:  # equal bins: a plain max pool
         k = (x.shape[2] // out[0], x.shape[3] // out[1])
-        y = MaxPool2d.apply(x, k, k, (0, 0), (1, 1), out, found)
+        y = MaxPool2d.apply(x, k, k, (0, 0), (1, 1), out, _records(x), found)
     else:
         y = AdaptiveMaxPool2d.apply(x, out, found)
     y = back(y)
