@@ -58,11 +58,10 @@ class Recurrence(Function):
             order = _lstm_order(xp, H)
             w_ih, w_hh = w_ih[order], w_hh[order]
             b_ih, b_hh = (None, None) if b_ih is None else (b_ih[order], b_hh[order])
-        # every time step's input projection in one GEMM
-        A = x.reshape(T * B, -1) @ w_ih.T  # (T*B, G*H)
+        # every time step's input projection at once: one batched GEMM, W_ih @ x_t^T for all t
+        A = xp.matmul(w_ih, x.transpose(0, 2, 1))  # (T, G*H, B), activated in place below
         if b_ih is not None:  # GRU's b_hn sits inside r * (...), so it is added per step instead
-            A += xp.concatenate([b_ih[:2 * H] + b_hh[:2 * H], b_ih[2 * H:]]) if gru else b_ih + b_hh
-        A = xp.ascontiguousarray(A.reshape(T, B, -1).transpose(0, 2, 1))  # (T, G*H, B), activated in place below
+            A += (xp.concatenate([b_ih[:2 * H] + b_hh[:2 * H], b_ih[2 * H:]]) if gru else b_ih + b_hh)[:, None]
         b_hn = b_hh[2 * H:, None] if gru and b_hh is not None else None
         mask = None
         if lengths is not None and int(lengths.min()) < T:
@@ -187,15 +186,15 @@ class Recurrence(Function):
                 dh = w_hhT @ d
             if mask is not None:
                 dh += dh_keep
-        # the weight gradients over all time steps, one GEMM each, batch-major again
+        # the input and weight gradients over all time steps, one GEMM each
         need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = self.needs_input_grad
-        dA2 = dA.transpose(0, 2, 1).reshape(T * B, -1)  # (T*B, G*H)
-        dAh2 = dAh.transpose(0, 2, 1).reshape(T * B, -1) if gru else dA2
-        dx = (dA2 @ self.w_ih).reshape(x.shape) if need_x else None
-        dw_ih = dA2.T @ x.reshape(T * B, -1) if need_wih else None
-        dw_hh = dAh2.T @ self.h_prev.transpose(0, 2, 1).reshape(T * B, H) if need_whh else None
-        db_ih = dA2.sum(0) if self.has_bias and need_bih else None
-        db_hh = dAh2.sum(0) if self.has_bias and need_bhh else None
+        dA2 = xp.ascontiguousarray(dA.transpose(1, 0, 2)).reshape(-1, T * B)  # (G*H, T*B)
+        dAh2 = xp.ascontiguousarray(dAh.transpose(1, 0, 2)).reshape(-1, T * B) if gru else dA2
+        dx = (dA2.T @ self.w_ih).reshape(x.shape) if need_x else None
+        dw_ih = dA2 @ x.reshape(T * B, -1) if need_wih else None
+        dw_hh = dAh2 @ xp.ascontiguousarray(self.h_prev.transpose(1, 0, 2)).reshape(H, T * B).T if need_whh else None
+        db_ih = dA2.sum(1) if self.has_bias and need_bih else None
+        db_hh = dAh2.sum(1) if self.has_bias and need_bhh else None
         if lstm:  # back from i, f, o, g to PyTorch's i, f, g, o
             order = _lstm_order(xp, H)
             dw_ih, dw_hh, db_ih, db_hh = (None if v is None else v[order] for v in (dw_ih, dw_hh, db_ih, db_hh))
