@@ -3,7 +3,9 @@
     python examples/mnist_lenet.py [--data-root /work/shared/data] [--epochs 2] [--batch-size 32]
 
 The MNIST IDX files are read from <data root>/01-digits/mnist, where the data root is
---data-root, else $LAMINA_DATA, else /work/shared/data.
+--data-root, else $LAMINA_DATA, else /work/shared/data. On a machine shared with other busy
+processes, OPENBLAS_NUM_THREADS=1 avoids BLAS threads spinning against each other (here
+~48 s for the 2 epochs with it, several times longer without).
 """
 from __future__ import annotations
 

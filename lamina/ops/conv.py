@@ -86,10 +86,11 @@ def _grouped_cols(cols, groups: int):
 def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
     """GEMM result (O, N*Ho*Wo) -> contiguous (N, O, Ho, Wo), with the bias added in the same pass."""
     xp = array_module(out_gm)
-    out = xp.ascontiguousarray(out_gm.reshape(-1, N, Ho, Wo).transpose(1, 0, 2, 3))
-    if bias is not None:
-        out += bias.reshape(1, -1, 1, 1)  # `out` is a fresh array of our own
-    return out
+    nchw = out_gm.reshape(-1, N, Ho, Wo).transpose(1, 0, 2, 3)
+    if bias is None:
+        return xp.ascontiguousarray(nchw)
+    out = xp.empty(nchw.shape, dtype=out_gm.dtype)
+    return xp.add(nchw, bias.reshape(1, -1, 1, 1), out=out)  # the transposing copy and the bias in one pass
 
 
 class Conv2d(Function):
