@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ...backend import get_default_dtype
 from ...creation import full, zeros
 from ...ops import cat, where
 from ...ops.attention import _dropout_keep, attention_weights, scaled_dot_product_attention
@@ -458,7 +459,7 @@ class SinusoidalPositionalEncoding(Module):
         pe = np.zeros((max_len, d_model))
         pe[:, 0::2] = np.sin(pos * div)
         pe[:, 1::2] = np.cos(pos * div)[:, : d_model // 2]
-        self.register_buffer("pe", Tensor(pe.astype(zeros(1).dtype)), persistent=False)  # (max_len, E)
+        self.register_buffer("pe", Tensor(pe.astype(get_default_dtype())), persistent=False)  # (max_len, E)
         self.dropout = Dropout(dropout)
         self.batch_first = batch_first
 
@@ -510,8 +511,8 @@ class RotaryEmbedding(Module):
         inv_freq = base ** (-np.arange(0, dim, 2) / dim)  # (dim/2,)
         angles = np.arange(max_len)[:, None] * inv_freq[None, :]  # (max_len, dim/2)
         angles = np.concatenate([angles, angles], axis=1)  # (max_len, dim)
-        dt = zeros(1).dtype
-        self.register_buffer("cos", Tensor(np.cos(angles).astype(dt)), persistent=False)
+        dt = get_default_dtype()
+        self.register_buffer("cos", Tensor(np.cos(angles).astype(dt)), persistent=False)  # (max_len, dim)
         self.register_buffer("sin", Tensor(np.sin(angles).astype(dt)), persistent=False)
         self.dim = dim
 
