@@ -39,7 +39,7 @@ except ImportError:  # progress is printed periodically instead
 @dataclass
 class TrainConfig:
     minutes: float = 20.0
-    batch_size: int = 64
+    batch_size: int = 32
     seq_len: int = 64
     lr: float = 3e-3
     lr_min: float = 3e-4
@@ -150,7 +150,7 @@ def main():
     print(f"final: {step} steps in {train_time / 60:.1f} min, val loss {val_loss:.3f} nats/char")
     prompt = lamina.tensor(np.array([[stoi[c] for c in "ROMEO:\n"]]))
     out = model.generate(prompt, 300, temperature=0.8, generator=lamina.Generator().manual_seed(0))
-    print("sample:\n" + "".join(chars[i] for i in out[0].tolist()[-300:]))
+    print("sample:\n" + "".join(chars[i] for i in out[0].tolist()))
 
 
 if __name__ == "__main__":

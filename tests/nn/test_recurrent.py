@@ -296,3 +296,24 @@ def test_sample_next():
     a = sample_next(logits, generator=lamina.Generator().manual_seed(1)).numpy()
     b = sample_next(logits, generator=lamina.Generator().manual_seed(1)).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+# ---- the char-LSTM language model -----------------------------------------------------------
+
+def test_char_lstm_generate_carries_state():
+    from lamina.models import CharLSTM, CharLSTMConfig
+
+    lamina.manual_seed(0)
+    model = CharLSTM(CharLSTMConfig(vocab_size=11, embed_dim=6, hidden_size=8, num_layers=2))
+    prompt = lamina.tensor(np.array([[1, 2, 3], [4, 5, 6]]))
+    out = model.generate(prompt, 5, temperature=0)
+    assert out.shape == (2, 8)
+    np.testing.assert_array_equal(out.numpy()[:, :3], prompt.numpy())
+    seq = prompt
+    with lamina.no_grad():  # greedy decoding by rerunning the whole sequence each time agrees
+        for _ in range(5):
+            logits, _ = model(seq)
+            seq = lamina.cat([seq, logits[:, -1].argmax(-1).reshape(-1, 1)], 1)
+    np.testing.assert_array_equal(out.numpy(), seq.numpy())
+    logits, (h, c) = model(prompt)
+    assert logits.shape == (2, 3, 11) and h.shape == c.shape == (2, 2, 8)
