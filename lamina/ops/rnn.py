@@ -3,9 +3,9 @@ GRU over a whole sequence.
 
 Why fused: written from small ops, a recurrent layer records about ten graph nodes per time
 step and walks them back one by one. Here the input projection of every time step is one
-GEMM, each step is one matmul `h @ W_hh^T` for all gates with the gate math done on whole
-arrays, and backward is one reverse loop over time that stores each step's gate gradients;
-the weight gradients are then single GEMMs over all steps at once.
+(batched) GEMM call, each step is one matmul `W_hh @ h` for all gates with the gate math done
+on whole arrays, and backward is one reverse loop over time that stores each step's gate
+gradients; the input and weight gradients are then single GEMMs over all steps at once.
 
 Layouts are PyTorch's: W_ih (G*H, I), W_hh (G*H, H); LSTM gates i, f, g, o; GRU gates
 r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
