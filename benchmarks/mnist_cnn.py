@@ -6,7 +6,7 @@ MNIST (or the bundled subset). Training steps alternate between the two framewor
 and the median step time is extrapolated to one epoch (60,000 images = 469 steps). Target
 (issue 5): lamina / torch <= 1.3x.
 
-    python benchmarks/mnist_cnn.py [--data-root ../shared/data] [--steps 20] [--rounds 5] [--json out.json]
+    python benchmarks/mnist_cnn.py [--data-root ../shared/data] [--steps 20] [--rounds 5] [--threads N] [--json out.json]
 """
 from __future__ import annotations
 
@@ -91,9 +91,11 @@ def main() -> None:
     p.add_argument("--data-root", default=None)
     p.add_argument("--steps", type=int, default=20, help="steps per framework per round")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores, as NumPy's BLAS); "
+                   "with 1, also run with OPENBLAS_NUM_THREADS=1")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args()
-    threads = set_threads()
+    threads = set_threads(args.threads or None)
     x, y, source = load_images(args.data_root)
     total = args.rounds * args.steps + 10
     runners = {k: Runner(k, x, y, total) for k in ("lamina", "torch")}
