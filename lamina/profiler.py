@@ -18,9 +18,10 @@ from .autograd import Function
 
 
 class OpStats:
-    __slots__ = ("calls", "forward_s", "backward_s", "forward_bytes", "backward_bytes")
+    __slots__ = ("calls", "forward_s", "backward_s", "forward_bytes", "backward_bytes", "dtypes")
 
     def __init__(self):
+        self.dtypes: set[str] = set()
         self.calls = 0
         self.forward_s = self.backward_s = 0.0
         self.forward_bytes = self.backward_bytes = 0
@@ -31,7 +32,8 @@ class OpStats:
 
 
 class profile:
-    """Context manager collecting per-op time and bytes; `dtypes` lists every dtype produced."""
+    """Context manager collecting per-op time and bytes; `dtypes` lists every dtype produced
+    (and each op's `OpStats.dtypes` which ones it produced)."""
 
     def __init__(self):
         self.stats: dict[str, OpStats] = defaultdict(OpStats)
@@ -49,6 +51,7 @@ class profile:
             s.calls += 1
             s.forward_s += time.perf_counter() - t0
             s.forward_bytes += out.data.nbytes
+            s.dtypes.add(str(out.dtype))
             dtypes.add(str(out.dtype))
             return out
 
@@ -68,7 +71,12 @@ class profile:
         for g in grads:
             if g is not None and hasattr(g, "nbytes"):
                 s.backward_bytes += g.nbytes
+                s.dtypes.add(str(g.dtype))
                 self.dtypes.add(str(g.dtype))
+
+    def ops_producing(self, dtype: str) -> list[str]:
+        """The op types that produced an array of `dtype` (e.g. to hunt float64 in a float32 step)."""
+        return sorted(name for name, s in self.stats.items() if dtype in s.dtypes)
 
     def table(self, sort_by: str = "total", limit: int = 30) -> str:
         rows = sorted(self.stats.items(), key=lambda kv: -getattr(kv[1], f"{sort_by}_s"))[:limit]

@@ -67,6 +67,7 @@ class CrossEntropy(Function):
         w = valid.astype(x.dtype) if weight is None else weight[tgt] * valid
         loss = (log_s[:, 0] - shifted[self.idx]) * w  # -log p(target), weighted
         if eps:
+            valid = valid.astype(x.dtype)  # bool * Python float would give float64
             cw = None if weight is None else weight.reshape((1, C) + (1,) * (x.ndim - 2))
             logp = shifted - log_s
             smooth = -(logp if cw is None else logp * cw).sum(axis=1) * valid
