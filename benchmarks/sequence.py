@@ -9,7 +9,10 @@ Both libraries get the same weights (copied by state_dict key) and inputs, and a
 alternately; the table gives medians and the ratio lamina / torch. Targets: LSTM <= 1.5x,
 attention, Transformer block and GPT <= 1.3x.
 
-    python benchmarks/sequence.py [--rounds 15] [--threads 2]
+    python benchmarks/sequence.py [--rounds 15] [--threads 2] [--default-malloc]
+
+As in gpt.py, glibc is first asked to keep freed memory for reuse (both libraries share the
+process); --default-malloc measures with glibc's defaults instead.
 """
 from __future__ import annotations
 
@@ -69,7 +72,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2, help="torch threads; BLAS threads for NumPy")
+    ap.add_argument("--default-malloc", action="store_true", help="keep glibc's default memory release")
     args = ap.parse_args()
+    from gpt import BATCH as GPT_BATCH, bench_gpt, keep_freed_memory
+
+    kept = not args.default_malloc and keep_freed_memory()
     threads = set_threads(args.threads)
     rows = []
     try:
@@ -85,10 +92,9 @@ def main() -> None:
                  bench_block("MultiheadAttention", args.rounds)))
     rows.append((f"EncoderLayer fwd+bwd (ff {FF})", "TransformerEncoderLayer",
                  bench_block("TransformerEncoderLayer", args.rounds)))
-    from gpt import BATCH as GPT_BATCH, bench_gpt
-
     rows.append((f"GPT train step (B{GPT_BATCH}, AdamW)", "GPT", bench_gpt(args.rounds, args.threads)))
-    print(table([(label, r) for label, _, r in rows], f"sequence models, float32, {threads} threads"))
+    memory = "freed memory kept" if kept else "glibc default memory release"
+    print(table([(label, r) for label, _, r in rows], f"sequence models, float32, {threads} threads, {memory}"))
     for label, key, r in rows:
         verdict = "ok" if r["ratio"] <= TARGETS[key] else "over target"
         print(f"  {key:<26} ratio {r['ratio']:.2f}  target <= {TARGETS[key]}  {verdict}")
