@@ -2,7 +2,11 @@
 Embedding(65, 128) -> 2-layer LSTM(256) -> Linear(256, 65) -> cross entropy, sequence 64,
 batch 32, forward + backward. Target: lamina <= 1.5x torch.
 
-    python benchmarks/sequence_lstm.py [--rounds 15]
+    python benchmarks/sequence_lstm.py [--rounds 15] [--threads 2]
+
+Both libraries get the same thread count (2 by default). On a busy machine two threads per
+library can each wait for a core and make steps many times slower; `--threads 1` then gives
+the steadier comparison.
 """
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ import argparse
 import os
 import sys
 
-import numpy as np
+if "--threads" in sys.argv:  # BLAS reads its thread count when NumPy is first loaded: set it before
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare, set_threads  # noqa: E402
@@ -41,13 +49,13 @@ def make_step(m, modules, idx, targets):
     return step
 
 
-def bench_lstm(repeats: int = 15) -> dict:
+def bench_lstm(repeats: int = 15, threads: int = 2) -> dict:
     """Median ms per training step of each library and the ratio lamina / torch."""
     import torch
 
     import lamina
 
-    set_threads(2)
+    set_threads(threads)
     torch.manual_seed(0)
     tmods = build(torch)
     lmods = build(lamina)
@@ -64,9 +72,11 @@ def bench_lstm(repeats: int = 15) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=2, help="threads for both libraries")
     args = ap.parse_args()
-    r = bench_lstm(args.rounds)
-    print(f"LSTM training step (2x256, seq {SEQ}, batch {BATCH}): lamina {r['lamina_ms']:.1f} ms, "
+    r = bench_lstm(args.rounds, args.threads)
+    print(f"LSTM training step (2x256, seq {SEQ}, batch {BATCH}, threads={args.threads}): "
+          f"lamina {r['lamina_ms']:.1f} ms, "
           f"torch {r['torch_ms']:.1f} ms, ratio {r['ratio']:.2f} (target <= 1.5)")
 
 
