@@ -6,12 +6,12 @@ The PyTorch model below is the same architecture with the same parameter names a
 lamina.models.GPT, so weights copy across by state_dict key (tests/models/test_gpt.py
 checks that the two agree).
 
-    python benchmarks/gpt.py [--rounds 15] [--threads 2] [--default-malloc]
+    python benchmarks/gpt.py [--rounds 15] [--threads 2]
 
-By default the process first asks glibc to keep freed memory for reuse (keep_freed_memory):
-both libraries run in that one process, and without it every step of lamina's NumPy
-temporaries pays fresh page faults (measured 1.3-1.4x torch with glibc's defaults on a busy
-2-core machine, 1.0-1.05x with them kept). --default-malloc measures glibc's defaults.
+`import lamina` asks glibc to keep freed memory for reuse (lamina.backend.keep_freed_memory);
+both libraries run in this one process and share that. Without it every step of lamina's
+NumPy temporaries pays fresh page faults (measured 1.3-1.4x torch with glibc's defaults on a
+busy 2-core machine, 1.0-1.05x with them kept). LAMINA_MALLOC=system measures glibc's defaults.
 """
 from __future__ import annotations
 
@@ -105,20 +105,6 @@ def torch_gpt(vocab_size, block_size, n_layer, n_head, n_embd, dropout=0.0, bias
     return GPT()
 
 
-def keep_freed_memory() -> bool:
-    """Ask glibc not to return freed blocks to the OS (no mmap for big blocks, no heap trim),
-    so the next step's same-sized arrays reuse pages instead of faulting new ones in.
-    Returns False where there is no glibc."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-
-
 def make_models(seed: int = 0):
     """(lamina GPT, torch GPT) with identical float32 weights."""
     import torch
@@ -173,9 +159,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2, help="torch threads; BLAS threads for NumPy")
-    ap.add_argument("--default-malloc", action="store_true", help="keep glibc's default memory release")
     args = ap.parse_args()
-    kept = not args.default_malloc and keep_freed_memory()
+    from lamina.backend import MALLOC_TUNED as kept
     r = bench_gpt(args.rounds, args.threads)
     print(f"GPT training step (batch {BATCH}, context {CONFIG['block_size']}, width {CONFIG['n_embd']}): "
           f"lamina {r['lamina_ms']:.2f} ms, torch {r['torch_ms']:.2f} ms, ratio {r['ratio']:.2f} (target <= 1.3), "

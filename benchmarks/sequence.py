@@ -9,10 +9,10 @@ Both libraries get the same weights (copied by state_dict key) and inputs, and a
 alternately; the table gives medians and the ratio lamina / torch. Targets: LSTM <= 1.5x,
 attention, Transformer block and GPT <= 1.3x.
 
-    python benchmarks/sequence.py [--rounds 15] [--threads 2] [--default-malloc]
+    python benchmarks/sequence.py [--rounds 15] [--threads 2]
 
-As in gpt.py, glibc is first asked to keep freed memory for reuse (both libraries share the
-process); --default-malloc measures with glibc's defaults instead.
+As in gpt.py, `import lamina` asks glibc to keep freed memory for reuse (both libraries share the
+process); LAMINA_MALLOC=system measures with glibc's defaults instead.
 """
 from __future__ import annotations
 
@@ -72,11 +72,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2, help="torch threads; BLAS threads for NumPy")
-    ap.add_argument("--default-malloc", action="store_true", help="keep glibc's default memory release")
     args = ap.parse_args()
-    from gpt import BATCH as GPT_BATCH, bench_gpt, keep_freed_memory
+    from gpt import BATCH as GPT_BATCH, bench_gpt
 
-    kept = not args.default_malloc and keep_freed_memory()
+    from lamina.backend import MALLOC_TUNED as kept
     threads = set_threads(args.threads)
     rows = []
     try:

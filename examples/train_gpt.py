@@ -26,24 +26,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 
-def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the OS.
-
-    Each step allocates and frees the same few-megabyte arrays; by default glibc hands big
-    blocks back to the OS (mmap/trim) and the next step pays a page fault per 4 KB page to
-    touch them again. Keeping them measured 20-30% faster steps here. No-op off glibc.
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
-    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
-
-
 import lamina  # noqa: E402
 from lamina.models.gpt import GPT, GPTConfig  # noqa: E402
 from lamina.nn.utils import clip_grad_norm_  # noqa: E402
@@ -115,7 +97,6 @@ def main():
     args = ap.parse_args()
     cfg = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                       seed=args.seed)
-    keep_freed_memory()
 
     text = load_text(args.data_root)
     chars = sorted(set(text))

@@ -130,3 +130,28 @@ def to_device(x, device: Device):
 
 def cuda_available() -> bool:
     return cp is not None
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse (no mmap for big blocks, no heap trim).
+
+    A training step allocates and frees the same few-megabyte arrays every time. By default
+    glibc hands big blocks back to the OS and the next step pays a page fault per 4 KB page
+    to touch them again; keeping them made GPT and BatchNorm steps 20-30% faster. PyTorch's
+    caching allocator does the same job. Done once at import; set LAMINA_MALLOC=system to
+    keep glibc's defaults. Returns False where there is no glibc.
+    """
+    import ctypes
+    import os
+
+    if os.environ.get("LAMINA_MALLOC", "") == "system":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
+MALLOC_TUNED = keep_freed_memory()
