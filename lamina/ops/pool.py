@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..backend import array_module, device_of, to_device
 from ..tensor import Tensor
 from .conv import _tuple
@@ -100,38 +100,57 @@ def _spread(g_of, x_shape, padding, kernel, stride, dilation, out, dtype):
 
 
 class MaxPool2d(Function):
-    def forward(self, x, kernel, stride, padding, dilation, out, need_arg=True, found=None):
+    """Max over each window: one in-place np.maximum per kernel offset. Which offset won is
+    found again in backward (or for return_indices) by comparing each offset with the
+    maximum, so the forward pass does no bookkeeping at all."""
+
+    def forward(self, x, kernel, stride, padding, dilation, out, found=None):
         xp = array_module(x)
         (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out
         need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
         buf = _padded(x, padding, need, -math.inf)
-        best = arg = None
-        kind = xp.int8 if kh * kw <= 127 else xp.int32
-        for k, sl in _offsets(kernel, stride, dilation, out):
-            v = buf[sl]
+        best = None
+        for _, sl in _offsets(kernel, stride, dilation, out):
             if best is None:
-                best = v.copy()
-                arg = xp.zeros(v.shape, dtype=kind) if need_arg or found is not None else None
-                continue
-            if arg is not None:  # which offset won: strictly greater keeps the first maximum, as PyTorch
-                take = v > best
-                take |= xp.isnan(v)
-                arg = xp.where(take, kind(k), arg)
-            xp.maximum(best, v, out=best)  # (masked copies are a slow path in NumPy; maximum is not)
-        self.arg, self.x_shape, self.geom = arg, x.shape, (padding, kernel, stride, dilation, out)
+                best = buf[sl].copy()
+            else:
+                xp.maximum(best, buf[sl], out=best)  # NaN propagates, as in PyTorch
+        self.buf, self.best, self.x_shape = buf, best, x.shape
+        self.geom = (padding, kernel, stride, dilation, out)
         if found is not None:  # PyTorch's return_indices: flat positions in the unpadded H*W plane
+            arg = xp.zeros(best.shape, dtype=np.int32)
+            for k, _, hit in self._first_hits():
+                arg += hit * np.int32(k)
             i, j = arg // kw, arg % kw
             rows = xp.arange(Ho).reshape(-1, 1) * sh - padding[0] + i * dh
             cols = xp.arange(Wo) * sw - padding[1] + j * dw
             found.append((rows * x.shape[3] + cols).astype(np.int64))
         return best
 
+    def _first_hits(self):
+        """For each kernel offset: (k, slice, mask of the windows whose FIRST maximum is there),
+        so ties go to the first offset in scan order, as PyTorch's argmax does."""
+        xp = array_module(self.best)
+        best, taken = self.best, None
+        nan = bool(xp.isnan(best).any())
+        for k, sl in _offsets(*self.geom[1:]):
+            v = self.buf[sl]
+            hit = v == best
+            if nan:
+                hit |= xp.isnan(v) & xp.isnan(best)
+            if taken is None:
+                taken = hit.copy()
+            else:
+                hit &= ~taken
+                taken |= hit
+            yield k, sl, hit
+
     def backward(self, g):
-        arg = self.arg
+        hits = [hit for _, _, hit in self._first_hits()]
         # g * mask rather than where(mask, g, 0): several times faster in NumPy (a non-finite
         # upstream gradient would leak into the unselected cells, where PyTorch puts 0)
-        gx = _spread(lambda k: g * (arg == k), self.x_shape, *self.geom, g.dtype)
-        return gx, None, None, None, None, None, None, None
+        gx = _spread(lambda k: g * hits[k], self.x_shape, *self.geom, g.dtype)
+        return gx, None, None, None, None, None, None
 
 
 class AvgPool2d(Function):
@@ -181,11 +200,6 @@ def _as_2d(op, input, nd):
     return x, lambda y: y.reshape(shape[:-nd] + tuple(y.shape[4 - nd:]))
 
 
-def _records(x: Tensor) -> bool:
-    """Whether a graph will be recorded, so that backward will need the argmax (inference skips it)."""
-    return is_grad_enabled() and x.requires_grad
-
-
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over each kh*kw window (stride defaults to the kernel); with return_indices also the
@@ -197,7 +211,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     geom = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     found = [] if return_indices else None
     kernel, stride, padding, dilation, out = geom
-    y = back(MaxPool2d.apply(x, kernel, stride, padding, dilation, out, _records(x), found))
+    y = back(MaxPool2d.apply(x, kernel, stride, padding, dilation, out, found))
     return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
 
 
@@ -210,7 +224,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     geom = _geometry("max_pool1d", x, one(kernel_size, "kernel_size", 1), one(stride, "stride", 1),
                      one(padding, "padding", 0), one(dilation, "dilation", 1), ceil_mode)
     found = [] if return_indices else None
-    y = back(MaxPool2d.apply(x, *geom, _records(x), found))
+    y = back(MaxPool2d.apply(x, *geom, found))
     return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
 
 
@@ -321,7 +335,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     found = [] if return_indices else None
     if x.shape[2] % out[0] == 0 and x.shape[3] % out[1] == 0:  # equal bins: a plain max pool
         k = (x.shape[2] // out[0], x.shape[3] // out[1])
-        y = MaxPool2d.apply(x, k, k, (0, 0), (1, 1), out, _records(x), found)
+        y = MaxPool2d.apply(x, k, k, (0, 0), (1, 1), out, found)
     else:
         y = AdaptiveMaxPool2d.apply(x, out, found)
     y = back(y)
