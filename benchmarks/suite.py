@@ -4,7 +4,7 @@ Each workload is built once per library from the same definition (`m` is lamina 
 their nn APIs match), with the same initial weights copied by state_dict key, then timed
 alternately in this process. Peak memory is measured per (workload, library) in a child
 process that imports only that library, as the growth of peak RSS over the RSS before the
-first step.
+first step (VmHWM - VmRSS, from /proc/self/status).
 
     python benchmarks/suite.py [--only W1,W3] [--rounds 7] [--json benchmarks/results-cpu.json]
 """
@@ -14,7 +14,6 @@ import argparse
 import importlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -208,13 +207,15 @@ def time_workload(name: str, rounds: int) -> dict:
 
 def peak_memory(name: str, lib: str, steps: int = 5) -> float:
     """Peak RSS growth in MB while running `steps` steps, in a fresh process with one library."""
-    code = (f"import sys, resource; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+    # VmHWM (peak resident set of this address space) starts afresh at exec, unlike ru_maxrss,
+    # which a child inherits from the parent it was forked from.
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
             f"import {lib}, suite; "
             f"step = suite.build({name!r}, {lib}); "
-            "rss = lambda: int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20; "
-            "before = rss(); "
+            "status = lambda key: float(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key))); "
+            "before = status('VmRSS:'); "
             f"[step() for _ in range({steps})]; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)")
+            "print((status('VmHWM:') - before) / 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
                          env={**os.environ, "OMP_NUM_THREADS": str(os.cpu_count())})
     if out.returncode:

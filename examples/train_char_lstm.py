@@ -25,6 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import lamina  # noqa: E402
+from lamina.data.datasets import TinyShakespeare, random_windows  # noqa: E402
 import lamina.nn.functional as F  # noqa: E402
 from lamina.models import CharLSTM, CharLSTMConfig  # noqa: E402
 from lamina.nn.utils import clip_grad_norm_  # noqa: E402
@@ -49,22 +50,6 @@ class TrainConfig:
     seed: int = 0
 
 
-def load_text(data_root: str) -> str:
-    path = os.path.join(data_root, "03-text-lm", "tinyshakespeare", "input.txt")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"tiny-shakespeare not found at {path}; pass --data-root or set LAMINA_DATA")
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def get_batch(data: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator):
-    """Random windows: inputs (B, T) and the next characters (B, T) as targets."""
-    starts = rng.integers(0, len(data) - seq_len - 1, batch_size)
-    rows = starts[:, None] + np.arange(seq_len + 1)  # (B, T + 1)
-    chunk = data[rows]
-    return lamina.tensor(chunk[:, :-1]), lamina.tensor(chunk[:, 1:])
-
-
 def loss_of(model: CharLSTM, x, y):
     logits, _ = model(x)  # (B, T, V)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -75,7 +60,7 @@ def evaluate(model: CharLSTM, data: np.ndarray, cfg: TrainConfig) -> float:
     """Mean validation loss in nats/char over fixed windows (the same ones every time)."""
     model.eval()
     rng = np.random.default_rng(1234)
-    losses = [loss_of(model, *get_batch(data, cfg.batch_size, cfg.seq_len * 2, rng)).item()
+    losses = [loss_of(model, *random_windows(data, cfg.batch_size, cfg.seq_len * 2, rng)).item()
               for _ in range(cfg.eval_batches)]
     model.train()
     return float(np.mean(losses))
@@ -98,13 +83,11 @@ def main():
     cfg = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
                       eval_every=args.eval_every, seed=args.seed)
 
-    text = load_text(args.data_root)
-    chars = sorted(set(text))
-    stoi = {c: i for i, c in enumerate(chars)}
-    data = np.array([stoi[c] for c in text], dtype=np.int64)
+    text = TinyShakespeare(root=args.data_root)  # checksum-verified, encoded over its 65 characters
+    chars, data = text.vocab, text.ids
     n = int(0.9 * len(data))
     train, val = data[:n], data[n:]
-    print(f"tiny-shakespeare: {len(text):,} chars, vocab {len(chars)}, train {len(train):,}, val {len(val):,}")
+    print(f"tiny-shakespeare: {len(data):,} chars, vocab {len(chars)}, train {len(train):,}, val {len(val):,}")
 
     lamina.manual_seed(cfg.seed)
     model = CharLSTM(CharLSTMConfig(vocab_size=len(chars), embed_dim=args.embed, hidden_size=args.hidden,
@@ -124,7 +107,7 @@ def main():
         # cosine decay of the learning rate over the time budget
         for g in opt.param_groups:
             g["lr"] = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * elapsed / budget))
-        x, y = get_batch(train, cfg.batch_size, cfg.seq_len, rng)
+        x, y = random_windows(train, cfg.batch_size, cfg.seq_len, rng)
         loss = loss_of(model, x, y)
         opt.zero_grad()
         loss.backward()
@@ -148,9 +131,9 @@ def main():
     train_time = time.perf_counter() - start
     val_loss = evaluate(model, val, cfg)
     print(f"final: {step} steps in {train_time / 60:.1f} min, val loss {val_loss:.3f} nats/char")
-    prompt = lamina.tensor(np.array([[stoi[c] for c in "ROMEO:\n"]]))
+    prompt = lamina.tensor(text.encode("ROMEO:\n")[None])
     out = model.generate(prompt, 300, temperature=0.8, generator=lamina.Generator().manual_seed(0))
-    print("sample:\n" + "".join(chars[i] for i in out[0].tolist()))
+    print("sample:\n" + text.decode(out[0].tolist()))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 
 
 import lamina  # noqa: E402
+from lamina.data.datasets import TinyShakespeare, random_windows  # noqa: E402
 from lamina.models.gpt import GPT, GPTConfig  # noqa: E402
 from lamina.nn.utils import clip_grad_norm_  # noqa: E402
 from lamina.optim import AdamW  # noqa: E402
@@ -51,28 +52,12 @@ class TrainConfig:
     seed: int = 0
 
 
-def load_text(data_root: str) -> str:
-    path = os.path.join(data_root, "03-text-lm", "tinyshakespeare", "input.txt")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"tiny-shakespeare not found at {path}; pass --data-root or set LAMINA_DATA")
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator):
-    """Random windows: inputs (B, T) and the next characters (B, T) as targets."""
-    starts = rng.integers(0, len(data) - block_size - 1, batch_size)
-    rows = starts[:, None] + np.arange(block_size + 1)  # (B, T + 1)
-    chunk = data[rows]
-    return lamina.tensor(chunk[:, :-1]), lamina.tensor(chunk[:, 1:])
-
-
 @lamina.no_grad()
 def evaluate(model: GPT, data: np.ndarray, batch_size: int, batches: int) -> float:
     """Mean validation loss in nats/char over fixed windows (the same ones every time)."""
     model.eval()
     rng = np.random.default_rng(1234)
-    losses = [model(*get_batch(data, batch_size, model.config.block_size, rng))[1].item() for _ in range(batches)]
+    losses = [model(*random_windows(data, batch_size, model.config.block_size, rng))[1].item() for _ in range(batches)]
     model.train()
     return float(np.mean(losses))
 
@@ -98,13 +83,11 @@ def main():
     cfg = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                       seed=args.seed)
 
-    text = load_text(args.data_root)
-    chars = sorted(set(text))
-    stoi = {c: i for i, c in enumerate(chars)}
-    data = np.array([stoi[c] for c in text], dtype=np.int64)
+    text = TinyShakespeare(root=args.data_root)  # checksum-verified, encoded over its 65 characters
+    chars, data = text.vocab, text.ids
     n = int(0.9 * len(data))
     train, val = data[:n], data[n:]
-    print(f"tiny-shakespeare: {len(text):,} chars, vocab {len(chars)}, train {len(train):,}, val {len(val):,}")
+    print(f"tiny-shakespeare: {len(data):,} chars, vocab {len(chars)}, train {len(train):,}, val {len(val):,}")
 
     lamina.manual_seed(cfg.seed)
     model = GPT(GPTConfig(vocab_size=len(chars), block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0))
@@ -126,7 +109,7 @@ def main():
             break
         for g in opt.param_groups:
             g["lr"] = learning_rate(step, elapsed, cfg)
-        x, y = get_batch(train, cfg.batch_size, model.config.block_size, rng)
+        x, y = random_windows(train, cfg.batch_size, model.config.block_size, rng)
         _, loss = model(x, y)
         opt.zero_grad()
         loss.backward()
@@ -150,11 +133,11 @@ def main():
     train_time = time.perf_counter() - start
     val_loss = evaluate(model, val, cfg.batch_size, 4 * cfg.eval_batches)
     print(f"final: {step} steps in {train_time / 60:.1f} min, val loss {val_loss:.3f} nats/char")
-    prompt = lamina.tensor(np.array([[stoi[c] for c in "ROMEO:\n"]]))
+    prompt = lamina.tensor(text.encode("ROMEO:\n")[None])
     t0 = time.perf_counter()
     out = model.generate(prompt, 300, temperature=0.8, top_k=20, generator=lamina.Generator().manual_seed(0))
     print(f"sample (300 chars, KV-cached, {time.perf_counter() - t0:.1f} s):\n"
-          + "".join(chars[i] for i in out[0].tolist()[-300:]))
+          + text.decode(out[0].tolist()[-300:]))
 
 
 if __name__ == "__main__":

@@ -100,9 +100,12 @@ class Conv2d(Function):
         O, _, kh, kw = w.shape
         Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
-        cols = _im2col(_pad_cnhw(x, pads), (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
+        xc = _pad_cnhw(x, pads)
+        cols = _im2col(xc, (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
         out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
-        self.cols, self.w, self.x_shape = cols, w, x.shape
+        # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
+        # one more copy in exchange for activation memory on a par with PyTorch's.
+        self.xc, self.w, self.x_shape, self.out_hw = xc, w, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         return _to_nchw(out, N, Ho, Wo, b)
 
@@ -112,13 +115,16 @@ class Conv2d(Function):
         need_x, need_w, need_b = self.needs_input_grad[:3]
         g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         gx = gw = gb = None
+        kernel = w.shape[2:]
         if need_w:
-            gw = xp.matmul(g2, _grouped_cols(self.cols, G).transpose(0, 2, 1)).reshape(w.shape)
+            cols = _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw)
+            gw = xp.matmul(g2, _grouped_cols(cols, G).transpose(0, 2, 1)).reshape(w.shape)
+            del cols
         if need_b:
             gb = g2.sum(axis=2).reshape(-1)
         if need_x:
             gcols = xp.matmul(_grouped(w, G).transpose(0, 2, 1), g2)  # (G, C/G*kh*kw, N*Ho*Wo)
-            gcols = gcols.reshape(self.cols.shape)
+            gcols = gcols.reshape((self.x_shape[1],) + tuple(kernel) + (self.x_shape[0],) + self.out_hw)
             gx = _col2im(gcols, self.x_shape, self.pads, self.stride, self.dilation)
         return gx, gw, gb, None, None, None, None
 

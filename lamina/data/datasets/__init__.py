@@ -13,7 +13,7 @@ from ._files import (
 from .cifar import CIFAR10
 from .folder import IMG_EXTENSIONS, ImageFolder, pil_loader
 from .mnist import MNIST, BundledMNIST, FashionMNIST, read_idx
-from .tabular import CSVDataset, TextFile, TinyShakespeare
+from .tabular import CSVDataset, TextFile, TinyShakespeare, random_windows
 
 DATASETS: dict[str, type] = {}
 
@@ -61,6 +61,6 @@ def list_datasets(root=None) -> list[DatasetInfo]:
 __all__ = [
     "DATASETS", "register_dataset", "get_dataset", "list_datasets", "DatasetInfo", "data_root",
     "DataError", "DataNotFoundError", "ChecksumError", "RemoteFile", "FileBacked", "sha256_of", "verify",
-    "MNIST", "FashionMNIST", "BundledMNIST", "CIFAR10", "ImageFolder", "CSVDataset", "TextFile", "TinyShakespeare",
+    "MNIST", "FashionMNIST", "BundledMNIST", "CIFAR10", "ImageFolder", "CSVDataset", "TextFile", "TinyShakespeare", "random_windows",
     "read_idx", "pil_loader", "IMG_EXTENSIONS",
 ]

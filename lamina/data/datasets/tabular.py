@@ -160,6 +160,18 @@ class TextFile(Dataset):
         return chunk[:-1], chunk[1:]
 
 
+def random_windows(ids: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator):
+    """A language-model batch of random windows: inputs (B, T) and the next ids (B, T) as targets.
+
+    >>> x, y = random_windows(ds.ids[:n], 32, 64, np.random.default_rng(0))
+    """
+    from ...creation import tensor
+
+    starts = rng.integers(0, len(ids) - block_size - 1, batch_size)
+    chunk = ids[starts[:, None] + np.arange(block_size + 1)]  # (B, T + 1)
+    return tensor(chunk[:, :-1]), tensor(chunk[:, 1:])
+
+
 class TinyShakespeare(TextFile, FileBacked):
     """Karpathy's tiny Shakespeare (1,115,394 characters) for character-level language models."""
     name = "tinyshakespeare"
