@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--data-root", help="folder holding the data sets")
     common(ls)
 
+    b = sub.add_parser("bench", help="the speed suite: training steps of lamina against PyTorch (needs torch)")
+    b.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to benchmarks/suite.py (--only W1,W3 ...)")
+    common(b)
+
     d = sub.add_parser("demo", help="train a small CNN on the bundled MNIST digits (about a minute)")
     d.add_argument("--runs", default="runs", help="where the run directory goes (default ./runs)")
     common(d)
@@ -141,7 +145,19 @@ def cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list, "demo": cmd_demo}
+def cmd_bench(args) -> int:
+    """Run benchmarks/suite.py from the source checkout this package was installed from."""
+    import subprocess
+    from pathlib import Path
+
+    suite = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
+    if not suite.exists():
+        raise FileNotFoundError(f"bench: {suite} not found; the benchmarks ship with the source checkout "
+                                "(git clone, then pip install -e .)")
+    return subprocess.call([sys.executable, str(suite), *args.bench_args])
+
+
+COMMANDS = {"train": cmd_train, "bench": cmd_bench, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
