@@ -224,3 +224,15 @@ def test_reduce_random_dims(data, shape, name, keepdim):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     check_op(lambda m, x: getattr(m, name)(x, dim=dim, keepdim=keepdim) if name != "logsumexp"
              else m.logsumexp(x, dim, keepdim=keepdim), (shape,), fd_max=6)
+
+
+def test_pure_numpy_fallbacks_match_scipy_kernels(monkeypatch):
+    """Without SciPy (the `fast` extra) erf falls back to Python's math.erf: same values."""
+    from lamina.ops import activation
+
+    x = lamina.tensor(np.linspace(-30, 30, 101))
+    fast = [lamina.sigmoid(x).numpy(), lamina.nn.functional.gelu(x).numpy(), lamina.nn.functional.silu(x).numpy()]
+    monkeypatch.setattr(activation, "_scipy", [None])
+    slow = [lamina.sigmoid(x).numpy(), lamina.nn.functional.gelu(x).numpy(), lamina.nn.functional.silu(x).numpy()]
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
@@ -71,25 +73,36 @@ class GELU(Function):
         return g * (self.cdf + x * pdf), None
 
 
-def _erf(x):
-    """erf on NumPy or CuPy arrays, keeping the dtype (NumPy itself has no erf)."""
-    xp = array_module(x)
-    if xp is not __import__("numpy"):
+_scipy = []  # scipy.special once loaded (or None without it): imported on first use, not with lamina
+
+
+def _special(x):
+    """scipy.special (cupyx.scipy.special on the GPU) for the erf kernel NumPy lacks; None
+    when SciPy (the `fast` extra) is not installed."""
+    if array_module(x) is not np:
         import cupyx.scipy.special as sp
 
+        return sp
+    if not _scipy:
+        try:
+            import scipy.special as sp
+        except ImportError:
+            sp = None
+        _scipy.append(sp)
+    return _scipy[0]
+
+
+def _erf(x):
+    """erf on NumPy or CuPy arrays, keeping the dtype (NumPy itself has no erf)."""
+    sp = _special(x)
+    if sp is not None:
         return sp.erf(x)
-    try:
-        from scipy.special import erf
-
-        return erf(x)
-    except ImportError:  # Abramowitz-Stegun 7.1.26 is too coarse; use math.erf elementwise instead
-        import numpy as np
-
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return np.vectorize(math.erf, otypes=[x.dtype])(x)  # exact but slow: install the `fast` extra
 
 
 def _sigmoid(x):
-    """0.5 * (1 + tanh(x / 2)): never overflows, unlike 1 / (1 + exp(-x)); one new array."""
+    """0.5 * (1 + tanh(x / 2)): never overflows, unlike 1 / (1 + exp(-x)), and NumPy's SIMD
+    tanh makes it ~6x faster than scipy.special.expit; computed in place in one new array."""
     xp = array_module(x)
     y = xp.multiply(x, 0.5, out=xp.empty_like(x))  # out= keeps 0-d results arrays
     xp.tanh(y, out=y)
