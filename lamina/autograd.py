@@ -38,7 +38,7 @@ class set_grad_enabled:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)(self.mode):
+            with set_grad_enabled(self.mode):
                 return fn(*args, **kwargs)
 
         _grad_enabled[0] = self.prev  # used as a decorator: the constructor must not leave the mode changed
@@ -51,30 +51,12 @@ class no_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(False)
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        _grad_enabled[0] = self.prev
-        return wrapper
-
 
 class enable_grad(set_grad_enabled):
     """Context manager / decorator that records the graph even inside `no_grad`."""
 
     def __init__(self):
         super().__init__(True)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        _grad_enabled[0] = self.prev
-        return wrapper
 
 
 def unbroadcast(grad, shape):

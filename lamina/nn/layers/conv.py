@@ -89,6 +89,11 @@ class _ConvNd(Module):
         widths = tuple(w for lo_hi in reversed(pairs) for w in lo_hi)  # F.pad takes the last dim first
         return F.pad(input, widths, mode=self.padding_mode), 0
 
+    def forward(self, input):
+        self._check(input)
+        x, padding = self._mode_pad(input)
+        return self.conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self.nd:
@@ -113,32 +118,14 @@ class Conv2d(_ConvNd):
     """
 
     nd = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input):
-        self._check(input)
-        x, padding = self._mode_pad(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    conv = staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) -> (N, C_out, L_out)."""
 
     nd = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input):
-        self._check(input)
-        x, padding = self._mode_pad(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    conv = staticmethod(F.conv1d)
 
 
 class _ConvTransposeNd(_ConvNd):
