@@ -49,8 +49,9 @@ def _pad_cnhw(x, pads, shape=None):
     return out
 
 
-def _im2col(xc, kernel, stride, dilation, out_hw):
-    """Padded (C, N, Hp, Wp) -> columns (C, kh, kw, N, Ho, Wo), contiguous: one copy."""
+def _im2col(xc, kernel, stride, dilation, out_hw, rows=None):
+    """Padded (C, N, Hp, Wp) -> columns (C, kh, kw, N, Ho, Wo), contiguous: one copy. With
+    `rows` (a slice of kernel rows), only those rows' columns: see _row_chunks."""
     xp = array_module(xc)
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
     # win[c, n, ho, wo, i, j] = xc[c, n, ho*sh + i*dh, wo*sw + j*dw]: one strided view, built
@@ -58,26 +59,58 @@ def _im2col(xc, kernel, stride, dilation, out_hw):
     s0, s1, s2, s3 = xc.strides
     win = xp.lib.stride_tricks.as_strided(xc, (xc.shape[0], xc.shape[1], Ho, Wo, kh, kw),
                                           (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw))
+    if rows is not None:
+        win = win[:, :, :, :, rows]
     return xp.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3))
 
 
+def _col2im_add(acc, gcols, first_row, stride, dilation):
+    """Add columns (C, rows, kw, N, Ho, Wo), kernel rows first_row.., onto the padded
+    (C, N, Hp, Wp) image `acc`: one strided-slice add per kernel offset (no scatter, no add.at)."""
+    _, rows, kw, _, Ho, Wo = gcols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    for r in range(rows):
+        i = first_row + r
+        for j in range(kw):
+            acc[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gcols[:, r, j]
+
+
+def _crop_nchw(acc, x_shape, pads):
+    """The (C, N, Hp, Wp) padded accumulator -> the (N, C, H, W) image gradient."""
+    _, _, H, W = x_shape
+    t, _, l, _ = pads
+    return array_module(acc).ascontiguousarray(acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
+
+
 def _col2im(gcols, x_shape, pads, stride, dilation):
-    """Columns (C, kh, kw, N, Ho, Wo) summed back onto an (N, C, H, W) image: for each kernel
-    offset, one strided-slice add of a whole (C, N, Ho, Wo) block (no scatter, no add.at)."""
-    xp = array_module(gcols)
-    C, kh, kw, N, Ho, Wo = gcols.shape
+    """Columns (C, kh, kw, N, Ho, Wo) summed back onto an (N, C, H, W) image."""
     _, _, H, W = x_shape
     t, b, l, r = pads
-    (sh, sw), (dh, dw) = stride, dilation
-    acc = xp.zeros((C, N, H + t + b, W + l + r), dtype=gcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            acc[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gcols[:, i, j]
-    return xp.ascontiguousarray(acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
+    acc = array_module(gcols).zeros((gcols.shape[0], x_shape[0], H + t + b, W + l + r), dtype=gcols.dtype)
+    _col2im_add(acc, gcols, 0, stride, dilation)
+    return _crop_nchw(acc, x_shape, pads)
+
+
+def _row_chunks(cols_shape, itemsize: int, limit: int = 16 << 20):
+    """Slices of kernel rows for backward: all rows at once when the columns are small, else a
+    row at a time, so a large layer holds a kh-th of its columns (activation memory on a par
+    with PyTorch's) while small layers keep one big GEMM."""
+    kh = cols_shape[1]
+    n = 1
+    for d in cols_shape:
+        n *= d
+    step = kh if n * itemsize <= limit else 1
+    return [slice(i, min(i + step, kh)) for i in range(0, kh, step)]
+
+
+def _row_weight(w, rows: slice, groups: int):
+    """Some kernel rows of the weight, transposed for the input gradient: (G, C/G*rows*kw, O/G)."""
+    return _grouped(array_module(w).ascontiguousarray(w[:, :, rows]), groups).transpose(0, 2, 1)
 
 
 def _input_grad(w, g2, x_shape, pads, stride, dilation, out_hw, groups: int):
-    """dL/dx of conv2d: col2im(W^T @ g), g2 being the (G, O/G, N*Ho*Wo) output gradient.
+    """dL/dx of conv2d: col2im(W^T @ g), g2 being the (G, O/G, N*Ho*Wo) output gradient, one
+    kernel row at a time (a kh-th of the columns in memory at once).
 
     With stride 1, when padded rows are not much wider than output rows, the columns are laid
     out over padded-width rows (Ho, Wp) instead of (Ho, Wo): each kernel offset is then one
@@ -89,22 +122,26 @@ def _input_grad(w, g2, x_shape, pads, stride, dilation, out_hw, groups: int):
     (Ho, Wo), (t, b, l, r), (dh, dw) = out_hw, pads, dilation
     kh, kw = w.shape[2:]
     Hp, Wp = H + t + b, W + l + r
-    wT = _grouped(w, groups).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
+    chunks = _row_chunks((C, kh, kw, N, Ho, Wp), g2.itemsize)
     if tuple(stride) != (1, 1) or Wp > 1.2 * Wo:
-        gcols = xp.matmul(wT, g2).reshape((C, kh, kw, N) + tuple(out_hw))
-        return _col2im(gcols, x_shape, pads, stride, dilation)
+        acc = xp.zeros((C, N, Hp, Wp), dtype=g2.dtype)
+        for rows in chunks:
+            gcols = xp.matmul(_row_weight(w, rows, groups), g2)
+            _col2im_add(acc, gcols.reshape((C, -1, kw, N) + tuple(out_hw)), rows.start, stride, dilation)
+        return _crop_nchw(acc, x_shape, pads)
     O = g2.shape[0] * g2.shape[1]
     g_ext = xp.zeros((O, N, Ho, Wp), dtype=g2.dtype)
     g_ext[..., :Wo] = g2.reshape(O, N, Ho, Wo)
+    g_ext = _grouped(g_ext, groups)
     L = Ho * Wp
-    gcols = xp.matmul(wT, _grouped(g_ext, groups)).reshape(C, kh, kw, N, L)
     acc = xp.zeros((C, N, Hp * Wp + dw * (kw - 1)), dtype=g2.dtype)  # the last offsets overrun the image by that much
-    for i in range(kh):
-        for j in range(kw):
-            off = i * dh * Wp + j * dw  # position (ho + i*dh, wo + j*dw) is flat (ho*Wp + wo) + off
-            acc[:, :, off:off + L] += gcols[:, i, j]
-    img = acc[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, t:t + H, l:l + W]
-    return xp.ascontiguousarray(img.transpose(1, 0, 2, 3))
+    for rows in chunks:
+        gcols = xp.matmul(_row_weight(w, rows, groups), g_ext).reshape(C, -1, kw, N, L)
+        for r, i in enumerate(range(rows.start, rows.stop)):
+            for j in range(kw):
+                off = i * dh * Wp + j * dw  # position (ho + i*dh, wo + j*dw) is flat (ho*Wp + wo) + off
+                acc[:, :, off:off + L] += gcols[:, r, j]
+    return _crop_nchw(acc[:, :, :Hp * Wp].reshape(C, N, Hp, Wp), x_shape, pads)
 
 
 def _grouped(a, groups: int):
@@ -151,10 +188,14 @@ class Conv2d(Function):
         gx = gw = gb = None
         kernel = w.shape[2:]
         if need_w:
-            cols = _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw)
-            # (cols @ g2^T)^T: the long N*Ho*Wo axis as the inner dimension of a plain GEMM measured
-            # 25-45% faster in OpenBLAS than g2 @ cols^T on these shapes
-            gw = xp.matmul(_grouped_cols(cols, G), g2.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w.shape)
+            gw = xp.empty(w.shape, dtype=g.dtype)
+            O, Cg, kh, kw = w.shape
+            for rows in _row_chunks((Cg * G, kh, kw) + g.shape[:1] + self.out_hw, g.itemsize):
+                cols = _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw, rows)
+                # (cols @ g2^T)^T: the long N*Ho*Wo axis as the inner dimension of a plain GEMM
+                # measured 25-45% faster in OpenBLAS than g2 @ cols^T on these shapes
+                gw_rows = xp.matmul(_grouped_cols(cols, G), g2.transpose(0, 2, 1)).transpose(0, 2, 1)
+                gw[:, :, rows] = gw_rows.reshape(O, Cg, -1, kw)
             del cols
         if need_b:
             gb = g2.sum(axis=2).reshape(-1)
