@@ -7,6 +7,7 @@ undoes a reduction.
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -61,7 +62,7 @@ class Mean(Function):
 
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        self.n = (int(np.prod([x.shape[a] for a in axes])) if axes is not None else x.size)
+        self.n = (math.prod(x.shape[a] for a in axes) if axes is not None else x.size)
         return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -71,7 +72,7 @@ class Mean(Function):
 class Var(Function):
     def forward(self, x, axes, correction, keepdim):
         self.axes, self.keepdim = axes, keepdim
-        n = int(np.prod([x.shape[a] for a in axes])) if axes is not None else x.size
+        n = math.prod(x.shape[a] for a in axes) if axes is not None else x.size
         self.centered = x - x.mean(axis=axes, keepdims=True)
         self.denom = builtins.max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):

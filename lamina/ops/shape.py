@@ -5,6 +5,8 @@ flatten, squeeze, transpose, stack, split, chunk and friends are compositions of
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function, unbroadcast
@@ -43,7 +45,7 @@ def reshape(input, *shape) -> Tensor:
     shape = _sizes(shape)
     if shape == input.shape:
         return input
-    n, known = input.data.size, int(np.prod([s for s in shape if s != -1]))
+    n, known = input.data.size, math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
         raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {input.shape} ({n} elements)")
     return Reshape.apply(input, shape)
@@ -65,7 +67,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(input, 1)
     s, e = _dim(input, start_dim, "flatten"), _dim(input, end_dim, "flatten")
     shape = input.shape
-    return reshape(input, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(input, dim: int, sizes) -> Tensor:
