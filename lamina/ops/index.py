@@ -93,8 +93,12 @@ class GetItem(Function):
 
 def getitem(input, index) -> Tensor:
     """input[index] with ints, slices, None, Ellipsis, integer tensors and boolean masks."""
-    key = index_key(index, input.shape)
-    return GetItem.apply(input, key)
+    if type(index) is int and input.ndim:  # x[i], the commonest index: no need for the general parser
+        n = input.shape[0]
+        if not -n <= index < n:
+            raise IndexError(f"getitem: index {index} is out of range for dim 0 of size {n} (tensor shape {input.shape})")
+        return GetItem.apply(input, (index,))
+    return GetItem.apply(input, index_key(index, input.shape))
 
 
 def index_select(input, dim: int, index) -> Tensor:

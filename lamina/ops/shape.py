@@ -5,6 +5,7 @@ flatten, squeeze, transpose, stack, split, chunk and friends are compositions of
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -91,7 +92,10 @@ class Permute(Function):
     reads_inputs = False
 
     def forward(self, x, dims):
-        self.inv = tuple(np.argsort(dims))
+        inv = [0] * len(dims)
+        for i, d in enumerate(dims):  # the inverse permutation (np.argsort costs more on a short tuple)
+            inv[d] = i
+        self.inv = tuple(inv)
         return x.transpose(dims)
 
     def backward(self, g):
@@ -99,8 +103,9 @@ class Permute(Function):
 
 
 def permute(input, *dims) -> Tensor:
-    dims = tuple(_dim(input, d, "permute") for d in _sizes(dims))
-    if sorted(dims) != list(range(input.ndim)):
+    nd = input.ndim
+    dims = tuple(d + nd if -nd <= d < 0 else d for d in _sizes(dims))
+    if sorted(dims) != list(range(nd)):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims of shape {input.shape}")
     if dims == tuple(range(input.ndim)):
         return input
@@ -239,7 +244,7 @@ class Cat(Function):
 
     def forward(self, *xs, dim):
         self.dim = dim
-        self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        self.bounds = list(itertools.accumulate(x.shape[dim] for x in xs[:-1]))
         return array_module(xs[0]).concatenate(xs, axis=dim)
 
     def backward(self, g):
@@ -263,7 +268,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
             from .elementwise import _result_dtype
 
             dtype = _result_dtype(Tensor._make(np.empty((1,), dtype), None), t_)
-    tensors = [t_.to(dtype) for t_ in tensors]
+    if any(t_.dtype != dtype for t_ in tensors):
+        tensors = [t_.to(dtype) for t_ in tensors]
     return Cat.apply(*tensors, dim=d)
 
 
