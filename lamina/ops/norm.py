@@ -119,9 +119,16 @@ class BatchNorm(Function):
                 running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
                 running_var *= 1.0 - momentum
                 running_var += (momentum * m / max(m - 1, 1)) * var.astype(running_var.dtype, copy=False)
-        else:
+        else:  # evaluation: a fixed per-channel a * x + b, one new array; xhat only if backward asks
             mean, var = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
-            xhat = x3 - col(mean)
+            rstd = 1.0 / xp.sqrt(var + eps)
+            a = rstd if weight is None else rstd * weight
+            shift = -mean * a if bias is None else bias - mean * a
+            self.x3, self.mean, self.rstd, self.weight, self.col = x3, mean, rstd, weight, col
+            self.xhat, self.has_bias, self.training = None, bias is not None, False
+            out = x3 * col(a)
+            out += col(shift)
+            return out.reshape(x.shape)
         rstd = 1.0 / xp.sqrt(var + eps)
         xhat *= col(rstd)
         self.xhat, self.rstd, self.weight, self.has_bias, self.training = xhat, rstd, weight, bias is not None, training
@@ -132,6 +139,8 @@ class BatchNorm(Function):
 
     def backward(self, g):
         xhat, rstd, w, col = self.xhat, self.rstd, self.weight, self.col
+        if xhat is None:  # evaluation mode kept only x: normalise it now
+            xhat = (self.x3 - col(self.mean)) * col(rstd)
         g3 = g.reshape(xhat.shape)
         m = xhat.size // xhat.shape[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
