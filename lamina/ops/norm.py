@@ -17,7 +17,6 @@ import math
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
-from . import cpu_kernels
 
 __all__ = ["layer_norm", "batch_norm"]
 
@@ -112,13 +111,9 @@ class BatchNorm(Function):
         col = (lambda v: v[:, None]) if x3.ndim == 3 else (lambda v: v)  # a (C,) vector against x3
         m = x.size // c
         if training:
-            fused = cpu_kernels.batch_norm_forward(x3, weight, bias, eps) if x3.ndim == 3 else None
-            if fused is not None:  # Numba: the same math in three passes over memory instead of ~ten
-                out, xhat, mean, var = fused
-            else:
-                mean = _channel_sum(x3) / m
-                xhat = x3 - col(mean)
-                var = _channel_dot(xhat, xhat) / m
+            mean = _channel_sum(x3) / m
+            xhat = x3 - col(mean)
+            var = _channel_dot(xhat, xhat) / m
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
@@ -135,11 +130,9 @@ class BatchNorm(Function):
             out += col(shift)
             return out.reshape(x.shape)
         rstd = 1.0 / xp.sqrt(var + eps)
+        xhat *= col(rstd)
         self.xhat, self.rstd, self.weight, self.has_bias, self.training = xhat, rstd, weight, bias is not None, training
         self.col = col
-        if fused is not None:
-            return out.reshape(x.shape)
-        xhat *= col(rstd)
         w = None if weight is None else col(weight)
         b = None if bias is None else col(bias)
         return _affine(xhat, w, b).reshape(x.shape)
@@ -154,12 +147,6 @@ class BatchNorm(Function):
         need_w = need_w and w is not None
         need_b = need_b and self.has_bias
         both = need_x and self.training
-        if both and xhat.ndim == 3:
-            fused = cpu_kernels.batch_norm_backward(g3, xhat, rstd if w is None else rstd * w)
-            if fused is not None:
-                gx, gsum, gdot = fused
-                return (gx.reshape(g.shape), gdot if need_w else None, gsum if need_b else None,
-                        None, None, None, None, None)
         gsum = _channel_sum(g3) if need_b or both else None
         gdot = _channel_dot(g3, xhat) if need_w or both else None
         gx = None
