@@ -55,6 +55,18 @@ def _check_same_shape(op: str, input: Tensor, target: Tensor, name: str = "targe
                          f"expected {name} {input.shape}")
 
 
+def _pointwise_target(op: str, input: Tensor, target) -> Tensor:
+    """The target of a pointwise loss as a tensor, checked to broadcast against a float input."""
+    _check_float(op, "input", input)
+    target = _as_tensor(target, input)
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not match: "
+                         f"expected target {input.shape}") from None
+    return target
+
+
 def _as_tensor(x, like: Tensor | None = None) -> Tensor | None:
     """Targets and weights may arrive as arrays or lists; losses work on Tensors."""
     if x is None or isinstance(x, Tensor):
@@ -205,13 +217,7 @@ def _elementwise(op: str, input: Tensor, target: Tensor, weight, reduction: str,
     torch normalises a weighted 'mean' by sum(weight) for mse and l1 but by the element count
     for huber; `weighted_mean` says which.
     """
-    _check_float(op, "input", input)
-    target = _as_tensor(target, input)
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not match: "
-                         f"expected target {input.shape}") from None
+    target = _pointwise_target(op, input, target)
     loss = loss_fn(input - target)
     if weight is None:
         return _reduce(loss, reduction)
@@ -275,13 +281,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """
     op = "kl_div"
     reduction = _reduction(size_average, reduce, reduction, op, ("none", "mean", "sum", "batchmean"))
-    _check_float(op, "input", input)
-    target = _as_tensor(target, input)
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not match: "
-                         f"expected target {input.shape}") from None
+    target = _pointwise_target(op, input, target)
     if log_target:
         loss = target.exp() * (target - input)
     else:  # target log target is 0 where target is 0 (torch's xlogy), without a log(0) in the graph
