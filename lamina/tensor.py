@@ -406,6 +406,8 @@ def _to_array(data, dtype, device=None):
     """
     if isinstance(data, Tensor):
         arr = data.data
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1)) does
+        arr = np.asarray(data)
     elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
         arr = data
     else:
