@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from ..autograd import no_grad
+from ..backend import Device
 from ..tensor import Tensor
 
 
@@ -201,9 +202,7 @@ class Module:
         def convert(t):
             out = t
             for a in list(args) + list(kwargs.values()):
-                if isinstance(a, (str,)) or type(a).__name__ == "Device":
-                    out = out.to(a)
-                elif a is not None and t.dtype.kind == "f":
+                if isinstance(a, (str, Device)) or (a is not None and t.dtype.kind == "f"):
                     out = out.to(a)
             return out.data
 
