@@ -97,6 +97,10 @@ def cmd_train(args) -> int:
         run, logs, trainer = runner.train(recipe, runs_root=args.runs)
     if trainer.interrupted:
         return 130
+    config = run.read_config()
+    sample = runner.get_task(config["recipe"]["task"]).sample(trainer.model, runner.DataInfo(**config["data_info"]))
+    if sample:
+        print("sample:\n" + sample)
     print(_metrics_line(logs))
     return 0
 

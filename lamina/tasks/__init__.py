@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from .classification import Data, DataInfo, ImageClassification
+from .language import LanguageModel
 from .recipe import (  # noqa: F401
     DataConfig, ModelConfig, OptimConfig, Recipe, RecipeError, ScheduleConfig, apply, from_dict, override, read_toml,
 )
@@ -62,6 +63,16 @@ def demo_recipe() -> Recipe:
                   train=TrainConfig(epochs=3, monitor="val_accuracy", mode="max", checkpoint_every=0))
 
 
+def _shakespeare(model: ModelConfig, lr: float) -> Recipe:
+    # the examples/ recipes: GPT 4x4x128 (about 0.8M parameters) or a 2x256 char-LSTM, batch 16-32,
+    # AdamW/Adam with cosine decay and clipping; about 1.5 nats/char after 15-20 minutes on 2 cores
+    return Recipe(data=DataConfig(dataset="tinyshakespeare", batch_size=16, val_batch_size=64, block_size=64,
+                                  steps_per_epoch=500),
+                  model=model, optim=OptimConfig(name="adamw", lr=lr, weight_decay=0.1),
+                  schedule=ScheduleConfig(name="cosine"),
+                  train=TrainConfig(epochs=12, monitor="val_loss", mode="min", grad_clip=1.0))
+
+
 def _image_folder() -> Recipe:
     return Recipe(data=DataConfig(dataset="image-folder", image_size=32, channels=3, batch_size=64,
                                   val_fraction=0.2, augment=True),
@@ -77,6 +88,12 @@ register_task(ImageClassification("fashion-mnist-cnn", "small CNN on Fashion-MNI
                                   lambda: _mnist_cnn("fashion-mnist", 8)))
 register_task(ImageClassification("image-folder", "small CNN on any folder of class sub-folders "
                                   "(--set data.path=<folder>)", _image_folder))
+register_task(LanguageModel("shakespeare-gpt", "character GPT (4 layers, width 128) on tiny-shakespeare",
+                            lambda: _shakespeare(ModelConfig(name="gpt", layers=4, heads=4, width=128, dropout=0.0),
+                                                 2e-3)))
+register_task(LanguageModel("shakespeare-lstm", "character LSTM (2x256) on tiny-shakespeare",
+                            lambda: _shakespeare(ModelConfig(name="char-lstm", layers=2, width=256, fc=64, dropout=0.0),
+                                                 3e-3)))
 register_task(ImageClassification("mnist-demo", "small CNN on the bundled MNIST subset (what `lamina demo` runs)",
                                   demo_recipe))
 

@@ -223,6 +223,10 @@ class ImageClassification:
         x = _Standardize(info.mean, info.std)(img)  # (C, H, W)
         return x.unsqueeze(0)
 
+    def sample(self, model: Module, info: DataInfo) -> str | None:
+        """Something to show of a trained model at the end of `lamina train` (image tasks: nothing)."""
+        return None
+
     def show_prediction(self, output: Tensor, info: DataInfo, k: int = 3) -> list[tuple[str, float]]:
         """The top-k (class name, probability) pairs for one output row."""
         probs = F.softmax(output, dim=-1).data.reshape(-1)

@@ -50,18 +50,24 @@ class DataConfig:
     channels: int = 0
     augment: bool = False
     num_workers: int = 0
+    block_size: int = 64  # language models: characters per training window
+    steps_per_epoch: int = 500  # language models: random-window batches per epoch
 
 
 @dataclass
 class ModelConfig:
-    """name: mlp, lenet5 or small-cnn; hidden: the MLP's widths; channels, kernel_size, fc: the
-    CNN's conv widths, kernel and dense width; dropout before the last layer."""
+    """name: mlp, lenet5, small-cnn, gpt or char-lstm; hidden: the MLP's widths; channels,
+    kernel_size, fc: the CNN's conv widths, kernel and dense width (the char-LSTM's embedding
+    size); dropout before the last layer; layers, heads, width: the language models' shape."""
     name: str = "small-cnn"
     hidden: list[int] = field(default_factory=lambda: [256, 128])
     channels: list[int] = field(default_factory=lambda: [16, 32])
     kernel_size: int = 5
     fc: int = 128
     dropout: float = 0.3
+    layers: int = 4  # language models (gpt, char-lstm): depth, GPT heads, width (LSTM hidden size)
+    heads: int = 4
+    width: int = 128
 
 
 @dataclass

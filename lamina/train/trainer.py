@@ -181,9 +181,10 @@ class Trainer:
                 self.step_in_epoch += 1
                 n = _batch_size(target)
                 self._train_loss.update(value, n)
-                out_np, tgt_np = to_numpy(output.detach()), to_numpy(target)
-                for m in self._train_metrics.values():
-                    m.update(out_np, tgt_np)
+                if self._train_metrics:  # (a task may measure only its loss)
+                    out_np, tgt_np = to_numpy(output.detach()), to_numpy(target)
+                    for m in self._train_metrics.values():
+                        m.update(out_np, tgt_np)
                 for cb in self.callbacks:
                     cb.on_step_end(self)
                 bar.update(self._running())
@@ -257,9 +258,10 @@ class Trainer:
                     inputs, target = _to_device(batch, self.device)
                     output = model(inputs)
                     loss.update(float(self.loss_fn(output, target).item()), _batch_size(target))
-                    out_np, tgt_np = to_numpy(output), to_numpy(target)
-                    for m in metrics.values():
-                        m.update(out_np, tgt_np)
+                    if metrics:
+                        out_np, tgt_np = to_numpy(output), to_numpy(target)
+                        for m in metrics.values():
+                            m.update(out_np, tgt_np)
                     if interrupt is not None and interrupt.requested:
                         break
         finally:

@@ -1,0 +1,22 @@
+"""The language-model tasks train through the same runner as the image tasks and end with a sample."""
+import os
+
+import pytest
+
+from lamina.tasks import get_task, runner
+
+ROOT = os.environ.get("LAMINA_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "03-text-lm", "tinyshakespeare", "input.txt")),
+                                reason="tiny-shakespeare is not under the data root")
+
+
+@pytest.mark.parametrize("task", ["shakespeare-gpt", "shakespeare-lstm"])
+def test_language_task_trains_and_samples(tmp_path, task):
+    recipe = runner.load_recipe(task, [f"data.root={ROOT}", "data.steps_per_epoch=3", "data.block_size=16",
+                                       "model.layers=1", "model.width=32", "train.epochs=1"])
+    run, logs, trainer = runner.train(recipe, runs_root=tmp_path, log=lambda s: None)
+    assert 3.0 < logs["val_loss"] < 4.5  # nats/char near log(65) = 4.17 after 3 steps, and finite
+    info = runner.DataInfo(**run.read_config()["data_info"])
+    assert len(info.classes) == 65
+    text = get_task(task).sample(trainer.model, info)
+    assert text.startswith("ROMEO:\n") and len(text) == 307
