@@ -6,10 +6,19 @@ the same lambda runs on both: `lambda m, x: m.exp(x)` or `lambda m, x: x.sum(1)`
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import torch
 
 import lamina
+
+# The real data sets (../shared/data, see its MANIFEST.md): $LAMINA_DATA, else beside the
+# checkout, else the workplace copy. Tests that need a file skip when it is absent.
+SHARED_DATA = Path(os.environ.get("LAMINA_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+if not SHARED_DATA.is_dir():
+    SHARED_DATA = Path("/work/shared/data")
 
 torch.set_num_threads(1)
 

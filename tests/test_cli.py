@@ -10,9 +10,7 @@ import pytest
 
 from lamina import cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data")
+from helpers import SHARED_DATA as SHARED  # noqa: E402
 CIFAR_SUBSET = SHARED / "02-color-images" / "cifar10-test-subset"
 
 

@@ -20,9 +20,7 @@ from lamina.data.datasets import (
 )
 from lamina.data.datasets import _files
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data")
+from helpers import SHARED_DATA as SHARED  # noqa: E402
 MNIST_DIR = SHARED / "01-digits" / "mnist"
 CIFAR_SUBSET = SHARED / "02-color-images" / "cifar10-test-subset"
 needs_mnist = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="../shared/data MNIST not present")

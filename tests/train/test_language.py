@@ -1,12 +1,10 @@
 """The language-model tasks train through the same runner as the image tasks and end with a sample."""
-import os
-
 import pytest
 
+from helpers import SHARED_DATA as ROOT
 from lamina.tasks import get_task, runner
 
-ROOT = os.environ.get("LAMINA_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
-pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "03-text-lm", "tinyshakespeare", "input.txt")),
+pytestmark = pytest.mark.skipif(not (ROOT / "03-text-lm" / "tinyshakespeare" / "input.txt").is_file(),
                                 reason="tiny-shakespeare is not under the data root")
 
 

@@ -1,5 +1,0 @@
-"""Make tests/helpers.py importable from tests/nn."""
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
