@@ -26,7 +26,6 @@ int16 = short = np.dtype("int16")
 int32 = np.dtype("int32")
 int64 = long = np.dtype("int64")
 bool_ = np.dtype("bool")
-DTYPES = {d.name: d for d in (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)}
 
 _default_float = [float32]
 

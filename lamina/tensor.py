@@ -420,8 +420,6 @@ def _to_array(data, dtype, device=None):
         arr = arr.astype(np.dtype(dtype))
     if dtype is None and arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: can't build a tensor from data of dtype {arr.dtype}")
-    if arr.dtype.kind == "i" and arr.dtype.itemsize < 4 and dtype is None and not hasattr(data, "dtype"):
-        arr = arr.astype(backend.int64)
     if device is not None:
         arr = to_device(arr, Device(device))
     return arr

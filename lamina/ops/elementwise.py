@@ -7,8 +7,6 @@ float32.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import backend
@@ -16,9 +14,6 @@ from ..autograd import Function, unbroadcast
 from ..backend import array_module, category
 from ..tensor import Tensor
 
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 # ---- dtype promotion ---------------------------------------------------------------------
@@ -188,7 +183,8 @@ def _nograd(fn, *args):
 
 def floor_divide(input, other) -> Tensor:
     a, b = operands(input, other)
-    return _nograd(np.floor_divide if _is_cpu(a, b) else _cp_fn("floor_divide"), a, b)
+    xp = array_module((a if isinstance(a, Tensor) else b).data)
+    return _nograd(xp.floor_divide, a, b)
 
 
 class Remainder(Function):
@@ -207,14 +203,6 @@ class Remainder(Function):
 def remainder(input, other) -> Tensor:
     """Python-style modulo (sign of the divisor), as torch.remainder."""
     return Remainder.apply(*operands(input, other))
-
-
-def _is_cpu(*xs):
-    return all(not isinstance(x, Tensor) or x.data.__class__ is np.ndarray for x in xs)
-
-
-def _cp_fn(name):
-    return getattr(backend.cp, name)
 
 
 # ---- unary math --------------------------------------------------------------------------
