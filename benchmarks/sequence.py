@@ -77,16 +77,9 @@ def main() -> None:
 
     from lamina.backend import MALLOC_TUNED as kept
     threads = set_threads(args.threads)
-    rows = []
-    try:
-        import sequence_lstm
-    except ImportError:
-        sequence_lstm = None
-    if sequence_lstm is None:
-        print("LSTM: benchmarks/sequence_lstm.py is missing; row skipped")
-    else:
-        sequence_lstm.set_threads = lambda n=None: set_threads(args.threads)  # it asks for 2: keep ours
-        rows.append((f"LSTM LM step (2x256, T{SEQ}, B{BATCH})", "LSTM", sequence_lstm.bench_lstm(args.rounds)))
+    from sequence_lstm import bench_lstm
+
+    rows = [(f"LSTM LM step (2x256, T{SEQ}, B{BATCH})", "LSTM", bench_lstm(args.rounds, args.threads))]
     rows.append((f"MHA fwd+bwd (B{BATCH}, T{SEQ}, E{WIDTH}, H{HEADS})", "MultiheadAttention",
                  bench_block("MultiheadAttention", args.rounds)))
     rows.append((f"EncoderLayer fwd+bwd (ff {FF})", "TransformerEncoderLayer",
