@@ -100,6 +100,8 @@ LAYERS = {
     "BatchNorm2d-noaffine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 5, 5)),
     "BatchNorm2d-nostats": (lambda m: m.BatchNorm2d(3, track_running_stats=False), (4, 3, 5, 5)),
     "BatchNorm2d-cumulative": (lambda m: m.BatchNorm2d(3, momentum=None), (4, 3, 2, 2)),
+    # over 256 KB, so the elementwise passes run in several row blocks, the last one short
+    "BatchNorm2d-blocks": (lambda m: m.BatchNorm2d(8), (18, 8, 32, 32)),
 }
 
 
@@ -139,6 +141,9 @@ def test_batchnorm_eval_uses_running_stats(name):
     to.backward(torch.tensor(g))
     (lo * lamina.tensor(g)).sum().backward()
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), atol=1e-10)
+    if lam.affine:
+        np.testing.assert_allclose(lam.weight.grad.numpy(), tmod.weight.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(lam.bias.grad.numpy(), tmod.bias.grad.numpy(), rtol=1e-9, atol=1e-10)
     if lam.track_running_stats:
         assert int(lam.num_batches_tracked.item()) == 4
         before = lam.running_mean.numpy().copy()
@@ -155,6 +160,22 @@ def test_batchnorm_input_dims_and_single_value():
         nn.BatchNorm1d(3)(lamina.randn(1, 3))
     bn = nn.BatchNorm1d(3).eval()
     assert bn(lamina.randn(1, 3)).shape == (1, 3)
+
+
+def test_batchnorm_float32_gradients_with_a_large_mean():
+    # backward forms sum(g * xhat) as rstd * (sum(g * x) - mean * sum(g)); that cancels as
+    # mean/std grows, so check float32 against float64 where the mean is 100 stds away
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 4, 12, 12)) + 100
+    g = rng.standard_normal(x.shape)
+    grads = {}
+    for dt in (np.float32, np.float64):
+        bn = nn.BatchNorm2d(4) if dt == np.float32 else nn.BatchNorm2d(4).double()
+        lx = lamina.tensor(x.astype(dt), requires_grad=True)
+        (bn(lx) * lamina.tensor(g.astype(dt))).sum().backward()
+        grads[dt] = lx.grad.numpy(), bn.weight.grad.numpy()
+    for got, want in zip(grads[np.float32], grads[np.float64]):
+        assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
 
 
 def test_batchnorm_float32_keeps_dtypes():
