@@ -18,6 +18,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
+from . import conv_fft
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -171,19 +172,29 @@ class Conv2d(Function):
         O, _, kh, kw = w.shape
         Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
+        self.w, self.plan = w, None
+        if conv_fft.use_fft(x, w.shape, stride, dilation, groups, pads):
+            # stride 1 with a kernel of 3x3 and up on a small image: in the frequency domain
+            self.plan = conv_fft.plan_for(x, kh, kw, pads)
+            out, self.X, self.K = conv_fft.forward(x, w, self.plan)
+            if b is not None:
+                out += b.reshape(1, -1, 1, 1)
+            return out
         xc = _pad_cnhw(x, pads)
         cols = _im2col(xc, (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
         out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
         # one more copy in exchange for activation memory on a par with PyTorch's.
-        self.xc, self.w, self.x_shape, self.out_hw = xc, w, x.shape, (Ho, Wo)
+        self.xc, self.x_shape, self.out_hw = xc, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         return _to_nchw(out, N, Ho, Wo, b)
 
     def backward(self, g):
         xp = array_module(g)
-        w, G = self.w, self.groups
         need_x, need_w, need_b = self.needs_input_grad[:3]
+        if self.plan is not None:
+            return self._fft_backward(g, need_x, need_w, need_b)
+        w, G = self.w, self.groups
         g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         gx = gw = gb = None
         kernel = w.shape[2:]
@@ -201,6 +212,17 @@ class Conv2d(Function):
             gb = g2.sum(axis=2).reshape(-1)
         if need_x:
             gx = _input_grad(w, g2, self.x_shape, self.pads, self.stride, self.dilation, self.out_hw, G)
+        return gx, gw, gb, None, None, None, None
+
+    def _fft_backward(self, g, need_x, need_w, need_b):
+        plan, gx, gw, spec = self.plan, None, None, None
+        if need_x:
+            gx, spec = conv_fft.input_grad(g, self.K, plan)
+        if need_w:
+            if spec is None:
+                spec = conv_fft.spectrum(g, plan.in_g, plan.cdt)
+            gw = conv_fft.weight_grad(self.X, spec, plan, self.w.shape)
+        gb = g.sum(axis=(0, 2, 3)) if need_b else None
         return gx, gw, gb, None, None, None, None
 
 

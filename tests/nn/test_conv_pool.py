@@ -8,6 +8,7 @@ import torch
 
 import lamina
 from helpers import check_op
+from lamina.ops import conv_fft
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(padding='same'|upsample_bilinear|deprecated).*:UserWarning")
 
@@ -51,13 +52,21 @@ CONV2D = [  # in, out, kernel, stride, padding, dilation, groups, bias
 ]
 
 
+@pytest.fixture(params=["im2col", "fft"])
+def conv_path(request, monkeypatch):
+    """Run a test through each conv2d algorithm: FFT_GAIN 0 never picks the frequency domain,
+    an infinite one always does where it applies (stride 1, no dilation, one group, 3x3 and up)."""
+    monkeypatch.setattr(conv_fft, "FFT_GAIN", 0.0 if request.param == "im2col" else math.inf)
+    return request.param
+
+
 @pytest.mark.parametrize("cin,cout,k,s,p,d,g,bias", CONV2D)
-def test_conv2d(cin, cout, k, s, p, d, g, bias):
+def test_conv2d(cin, cout, k, s, p, d, g, bias, conv_path):
     compare_layer(lambda m: m.nn.Conv2d(cin, cout, k, s, p, d, g, bias), (2, cin, 9, 10))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
-def test_conv2d_padding_modes(mode):
+def test_conv2d_padding_modes(mode, conv_path):
     compare_layer(lambda m: m.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode), (2, 2, 6, 7))
 
 
@@ -274,7 +283,7 @@ def test_upsample_aliases():
                                rtol=1e-5, atol=1e-6)
 
 
-def test_conv_float32_matches_torch():
+def test_conv_float32_matches_torch(conv_path):
     """The benchmark's dtype and a size where the GEMM is large."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
@@ -287,7 +296,7 @@ def test_conv_float32_matches_torch():
 
 @pytest.mark.parametrize("N,C,H,W,O,k,p,d,g", [(2, 4, 9, 11, 6, 3, 1, 1, 1), (2, 4, 20, 20, 6, 3, 2, 2, 2),
                                                (1, 3, 28, 30, 4, 5, 2, 1, 1), (2, 6, 16, 16, 6, 3, 1, 1, 6)])
-def test_conv2d_input_grad_row_layout_matches_torch(N, C, H, W, O, k, p, d, g):
+def test_conv2d_input_grad_row_layout_matches_torch(N, C, H, W, O, k, p, d, g, conv_path):
     """Stride-1 convs whose padded rows are at most 1.2x the output rows take the flat-shift col2im."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C // g, k, k))
@@ -300,3 +309,35 @@ def test_conv2d_input_grad_row_layout_matches_torch(N, C, H, W, O, k, p, d, g):
     ty.backward(torch.tensor(gg))
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_fft_conv_is_picked_where_it_saves_flops():
+    # mnist-cnn's second conv (16 -> 32, 5x5 on 14x14) is 3x cheaper in the frequency domain;
+    # its first (one input channel) is not, and neither is anything strided, dilated or grouped
+    pads, x = (2, 2, 2, 2), np.empty((128, 16, 14, 14), np.float32)
+    assert conv_fft.use_fft(x, (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
+    assert not conv_fft.use_fft(np.empty((128, 1, 28, 28), np.float32), (16, 1, 5, 5), (1, 1), (1, 1), 1, pads)
+    assert not conv_fft.use_fft(x, (32, 16, 5, 5), (2, 2), (1, 1), 1, pads)
+    assert not conv_fft.use_fft(x, (32, 8, 5, 5), (1, 1), (1, 1), 2, pads)
+    assert not conv_fft.use_fft(x, (32, 16, 1, 1), (1, 1), (1, 1), 1, (0, 0, 0, 0))
+    assert not conv_fft.use_fft(x.astype(np.float16), (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
+
+
+@pytest.mark.parametrize("shape,k,p", [((32, 16, 14, 14), 5, 2), ((8, 32, 8, 8), 3, 1), ((4, 8, 11, 9), 3, (0, 2))])
+def test_fft_conv_float32_gradients_match_torch(shape, k, p, monkeypatch):
+    """The frequency-domain path in the dtype that trains: output and all three gradients."""
+    monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = (rng.standard_normal((2 * shape[1], shape[1], k, k)) / k / math.sqrt(shape[1])).astype(np.float32)
+    b = rng.standard_normal(2 * shape[1]).astype(np.float32)
+    lx, lw, lb = (lamina.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
+    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
+    (ly * lamina.tensor(g)).sum().backward()
+    ty.backward(torch.tensor(g))
+    for got, want in ((ly, ty), (lx.grad, tx.grad), (lw.grad, tw.grad), (lb.grad, tb.grad)):
+        got, want = got.detach().numpy(), want.detach().numpy()
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
