@@ -18,8 +18,21 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+# After a GEMM, an OpenBLAS worker thread spins for about 100 ms before it sleeps (measured:
+# 0.1 s of CPU during a 0.3 s sleep), and torch's OpenMP threads spin for about 10 ms. On
+# 2 cores, whichever library runs next loses a core to the other's spinning thread, so
+# every timed block starts after this long a pause, then one untimed call (waking threads
+# from sleep makes a first call slow: a 0.3 ms Linear took 13 ms straight after the pause).
+SETTLE_S = 0.15
+
+
+def settle() -> None:
+    time.sleep(SETTLE_S)
+
+
 def compare(lamina_fn, torch_fn, rounds: int = 15, inner: int = 0, warmup: int = 2) -> dict:
-    """Median seconds per call of each function, timed alternately, and their ratio."""
+    """Median seconds per call of each function, timed alternately (each block after a
+    `settle` and one untimed call), and their ratio."""
     for _ in range(warmup):
         lamina_fn()
         torch_fn()
@@ -30,6 +43,8 @@ def compare(lamina_fn, torch_fn, rounds: int = 15, inner: int = 0, warmup: int =
     lt, tt = [], []
     for _ in range(rounds):
         for fn, out in ((lamina_fn, lt), (torch_fn, tt)):
+            settle()
+            fn()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()

@@ -25,7 +25,7 @@ from lamina.models.lenet import SmallCNN
 from lamina.nn import functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from common import machine, set_threads  # noqa: E402
+from common import machine, set_threads, settle  # noqa: E402
 
 BATCH, EPOCH_IMAGES = 128, 60_000
 
@@ -106,6 +106,8 @@ def main() -> None:
     losses = {k: 0.0 for k in runners}
     for _ in range(args.rounds):
         for k, r in runners.items():
+            settle()  # the other library's thread pool goes idle first
+            r.step()  # and an untimed step wakes this one's
             t0 = time.perf_counter()
             for _ in range(args.steps):
                 losses[k] = r.step()

@@ -145,6 +145,18 @@ def _input_grad(w, g2, x_shape, pads, stride, dilation, out_hw, groups: int):
     return _crop_nchw(acc[:, :, :Hp * Wp].reshape(C, N, Hp, Wp), x_shape, pads)
 
 
+# From this many output pixels up, conv2d's forward GEMM (and a first layer's weight gradient)
+# runs one image at a time, as a batched matmul over the columns viewed (N, C*kh*kw, Ho*Wo):
+# the result is then already (N, O, Ho*Wo). Below it the per-call overhead wins.
+PER_IMAGE_GEMM = 512
+
+
+def _per_image(cols):
+    """Columns (C, kh, kw, N, Ho, Wo) as a (N, C*kh*kw, Ho*Wo) view: a GEMM operand per image."""
+    N = cols.shape[3]
+    return cols.reshape(-1, N, cols.shape[4] * cols.shape[5]).transpose(1, 0, 2)
+
+
 def _grouped(a, groups: int):
     """Weight (G*rows, ...) -> (G, rows, prod(...)): groups become the batch axis of a matmul."""
     return a.reshape(groups, a.shape[0] // groups, -1)
@@ -182,12 +194,21 @@ class Conv2d(Function):
             return out
         xc = _pad_cnhw(x, pads)
         cols = _im2col(xc, (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
-        out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
+        if groups == 1 and Ho * Wo >= PER_IMAGE_GEMM:  # straight into (N, O, Ho, Wo): no transposing copy
+            out = xp.matmul(w.reshape(O, -1), _per_image(cols))
+            out = out.reshape(N, O, Ho, Wo)
+            if b is not None:
+                out += b.reshape(1, -1, 1, 1)
+        else:
+            out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
-        # one more copy in exchange for activation memory on a par with PyTorch's.
+        # one more copy in exchange for activation memory on a par with PyTorch's. Except where
+        # the columns are no bigger than the output (a first layer, C*kh*kw <= O): keeping them
+        # then costs less memory than the output itself and saves that copy.
+        self.cols = cols if cols.size <= 2 * out.size else None
         self.xc, self.x_shape, self.out_hw = xc, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
-        return _to_nchw(out, N, Ho, Wo, b)
+        return out if out.ndim == 4 else _to_nchw(out, N, Ho, Wo, b)
 
     def backward(self, g):
         xp = array_module(g)
@@ -195,19 +216,33 @@ class Conv2d(Function):
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups
-        g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         gx = gw = gb = None
         kernel = w.shape[2:]
+        if need_w and not need_x and G == 1 and g.shape[2] * g.shape[3] >= PER_IMAGE_GEMM:
+            # a first layer: no input gradient, so no need for g channel-major; one GEMM per image
+            # against g as it is, summed over the batch, measured 1.1-2x faster than transposing g
+            cols = self.cols if self.cols is not None else \
+                _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw)
+            gw = xp.matmul(_per_image(cols), g.reshape(g.shape[0], g.shape[1], -1).transpose(0, 2, 1)).sum(axis=0)
+            self.cols = None
+            gb = g.sum(axis=(0, 2, 3)) if need_b else None
+            return None, gw.T.reshape(w.shape), gb, None, None, None, None
+        g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         if need_w:
             gw = xp.empty(w.shape, dtype=g.dtype)
             O, Cg, kh, kw = w.shape
-            for rows in _row_chunks((Cg * G, kh, kw) + g.shape[:1] + self.out_hw, g.itemsize):
-                cols = _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw, rows)
+            chunks = _row_chunks((Cg * G, kh, kw) + g.shape[:1] + self.out_hw, g.itemsize)
+            if self.cols is not None:
+                chunks = [slice(0, kh)]
+            for rows in chunks:
+                cols = self.cols if self.cols is not None else \
+                    _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw, rows)
                 # (cols @ g2^T)^T: the long N*Ho*Wo axis as the inner dimension of a plain GEMM
                 # measured 25-45% faster in OpenBLAS than g2 @ cols^T on these shapes
                 gw_rows = xp.matmul(_grouped_cols(cols, G), g2.transpose(0, 2, 1)).transpose(0, 2, 1)
                 gw[:, :, rows] = gw_rows.reshape(O, Cg, -1, kw)
             del cols
+            self.cols = None
         if need_b:
             gb = g2.sum(axis=2).reshape(-1)
         if need_x:

@@ -57,6 +57,7 @@ def conv_path(request, monkeypatch):
     """Run a test through each conv2d algorithm: FFT_GAIN 0 never picks the frequency domain,
     an infinite one always does where it applies (stride 1, no dilation, one group, 3x3 and up)."""
     monkeypatch.setattr(conv_fft, "FFT_GAIN", 0.0 if request.param == "im2col" else math.inf)
+    monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
     return request.param
 
 
@@ -313,13 +314,15 @@ def test_conv2d_input_grad_row_layout_matches_torch(N, C, H, W, O, k, p, d, g, c
 
 def test_fft_conv_is_picked_where_it_saves_flops():
     # mnist-cnn's second conv (16 -> 32, 5x5 on 14x14) is 3x cheaper in the frequency domain;
-    # its first (one input channel) is not, and neither is anything strided, dilated or grouped
+    # its first (one input channel) is not, nor is the second at batch 1, nor anything strided,
+    # dilated or grouped
     pads, x = (2, 2, 2, 2), np.empty((128, 16, 14, 14), np.float32)
     assert conv_fft.use_fft(x, (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
     assert not conv_fft.use_fft(np.empty((128, 1, 28, 28), np.float32), (16, 1, 5, 5), (1, 1), (1, 1), 1, pads)
     assert not conv_fft.use_fft(x, (32, 16, 5, 5), (2, 2), (1, 1), 1, pads)
     assert not conv_fft.use_fft(x, (32, 8, 5, 5), (1, 1), (1, 1), 2, pads)
     assert not conv_fft.use_fft(x, (32, 16, 1, 1), (1, 1), (1, 1), 1, (0, 0, 0, 0))
+    assert not conv_fft.use_fft(x[:1], (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
     assert not conv_fft.use_fft(x.astype(np.float16), (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
 
 
@@ -327,6 +330,7 @@ def test_fft_conv_is_picked_where_it_saves_flops():
 def test_fft_conv_float32_gradients_match_torch(shape, k, p, monkeypatch):
     """The frequency-domain path in the dtype that trains: output and all three gradients."""
     monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf)
+    monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     w = (rng.standard_normal((2 * shape[1], shape[1], k, k)) / k / math.sqrt(shape[1])).astype(np.float32)
@@ -341,3 +345,28 @@ def test_fft_conv_float32_gradients_match_torch(shape, k, p, monkeypatch):
         got, want = got.detach().numpy(), want.detach().numpy()
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("input_grad", [True, False])
+@pytest.mark.parametrize("cin,cout,k,p,bias", [(2, 4, 5, 2, False), (1, 8, 3, 1, True), (2, 4, 3, 0, True)])
+def test_conv2d_per_image_gemm(cin, cout, k, p, bias, input_grad):
+    """Outputs of PER_IMAGE_GEMM pixels and up take a GEMM per image; with no input gradient
+    (a first layer) the weight gradient does too, against the output gradient as it comes.
+    With one input channel the columns are small enough to be kept for backward."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, cin, 26, 25))
+    w, b = rng.standard_normal((cout, cin, k, k)), rng.standard_normal(cout) if bias else None
+    lx, lw = lamina.tensor(x, requires_grad=input_grad), lamina.tensor(w, requires_grad=True)
+    tx, tw = torch.tensor(x, requires_grad=input_grad), torch.tensor(w, requires_grad=True)
+    lb, tb = (None, None) if b is None else (lamina.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True))
+    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
+    assert ly.shape[2] * ly.shape[3] >= lamina.ops.conv.PER_IMAGE_GEMM
+    g = rng.standard_normal(tuple(ty.shape))
+    (ly * lamina.tensor(g)).sum().backward()
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(ly.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+    if input_grad:
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
+    if b is not None:
+        np.testing.assert_allclose(lb.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-10)
