@@ -97,7 +97,7 @@ def main() -> None:
     args = p.parse_args()
     threads = set_threads(args.threads or None)
     x, y, source = load_images(args.data_root)
-    total = args.rounds * args.steps + 10
+    total = args.rounds * (args.steps + 1) + 10  # each round also has one untimed step per library
     runners = {k: Runner(k, x, y, total) for k in ("lamina", "torch")}
     for r in runners.values():  # warm-up: allocations, BLAS thread pools
         for _ in range(3):
