@@ -177,7 +177,7 @@ def input_grad(g, K, plan):
 def weight_grad(X, G, plan, w_shape):
     """dL/dW (O, C, kh, kw) from the spectra of the input and of the output gradient."""
     xp = array_module(X)
-    GW = X.transpose(0, 2, 1) @ G.conj()  # (F, C, O)
+    GW = (X.conj().transpose(0, 2, 1) @ G).conj()  # X.T @ conj(G), conjugating the smaller operands
     O, C = w_shape[:2]
     gw = image(GW, plan.out_w, C, O)  # (C, O, kh, kw)
     return xp.ascontiguousarray(gw.transpose(1, 0, 2, 3))
