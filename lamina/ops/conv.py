@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
-from . import conv_fft
+from . import conv_fft, conv_winograd
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -184,9 +184,14 @@ class Conv2d(Function):
         O, _, kh, kw = w.shape
         Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
-        self.w, self.plan = w, None
+        self.w, self.plan, self.wino = w, None, None
+        if conv_winograd.use_winograd(x, w.shape, stride, dilation, groups):
+            out, self.wino = conv_winograd.forward(x, w, pads)  # 3x3, stride 1: Winograd F(4x4, 3x3)
+            if b is not None:
+                out += b.reshape(1, -1, 1, 1)
+            return out
         if conv_fft.use_fft(x, w.shape, stride, dilation, groups, pads):
-            # stride 1 with a kernel of 3x3 and up on a small image: in the frequency domain
+            # stride 1 with a kernel of 5x5 and up on a small image: in the frequency domain
             self.plan = conv_fft.plan_for(x, kh, kw, pads)
             out, self.X, self.K = conv_fft.forward(x, w, self.plan)
             if b is not None:
@@ -203,9 +208,9 @@ class Conv2d(Function):
             out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
         # one more copy in exchange for activation memory on a par with PyTorch's. Except where
-        # the columns are no bigger than the output (a first layer, C*kh*kw <= O): keeping them
-        # then costs less memory than the output itself and saves that copy.
-        self.cols = cols if cols.size <= 2 * out.size else None
+        # the columns are small: no bigger than twice the output (a first layer, with few input
+        # channels) or than 8 MB, when keeping them costs little and saves that copy.
+        self.cols = cols if cols.size <= 2 * out.size or cols.nbytes <= 8 << 20 else None
         self.xc, self.x_shape, self.out_hw = xc, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         return out if out.ndim == 4 else _to_nchw(out, N, Ho, Wo, b)
@@ -213,6 +218,9 @@ class Conv2d(Function):
     def backward(self, g):
         xp = array_module(g)
         need_x, need_w, need_b = self.needs_input_grad[:3]
+        if self.wino is not None:
+            gx, gw = conv_winograd.backward(g, self.wino, need_x, need_w)
+            return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None, None, None, None
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups

@@ -53,7 +53,7 @@ def use_fft(x, w_shape, stride, dilation, groups, pads) -> bool:
     """Whether conv2d of the array x with a weight of w_shape should run in the frequency domain."""
     N, C, H, W = x.shape
     O, _, kh, kw = w_shape
-    if tuple(stride) != (1, 1) or tuple(dilation) != (1, 1) or groups != 1 or kh * kw < 9:
+    if tuple(stride) != (1, 1) or tuple(dilation) != (1, 1) or groups != 1 or kh * kw < 9:  # 3x3: see conv_winograd
         return False
     if x.dtype not in (np.float32, np.float64):
         return False

@@ -8,7 +8,7 @@ import torch
 
 import lamina
 from helpers import check_op
-from lamina.ops import conv_fft
+from lamina.ops import conv_fft, conv_winograd
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(padding='same'|upsample_bilinear|deprecated).*:UserWarning")
 
@@ -52,12 +52,15 @@ CONV2D = [  # in, out, kernel, stride, padding, dilation, groups, bias
 ]
 
 
-@pytest.fixture(params=["im2col", "fft"])
+@pytest.fixture(params=["im2col", "fft", "winograd"])
 def conv_path(request, monkeypatch):
-    """Run a test through each conv2d algorithm: FFT_GAIN 0 never picks the frequency domain,
-    an infinite one always does where it applies (stride 1, no dilation, one group, 3x3 and up)."""
-    monkeypatch.setattr(conv_fft, "FFT_GAIN", 0.0 if request.param == "im2col" else math.inf)
+    """Run a test through each conv2d algorithm wherever it applies (all three need stride 1,
+    no dilation and one group; Winograd a 3x3 kernel, the frequency domain 3x3 and up):
+    FFT_GAIN 0 never picks the frequency domain, an infinite one always does."""
+    monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf if request.param == "fft" else 0.0)
     monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
+    monkeypatch.setattr(conv_winograd, "ENABLED", request.param == "winograd")
+    monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
     return request.param
 
 
@@ -312,7 +315,8 @@ def test_conv2d_input_grad_row_layout_matches_torch(N, C, H, W, O, k, p, d, g, c
     np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_fft_conv_is_picked_where_it_saves_flops():
+def test_fft_conv_is_picked_where_it_saves_flops(monkeypatch):
+    monkeypatch.setattr(conv_winograd, "ENABLED", False)
     # mnist-cnn's second conv (16 -> 32, 5x5 on 14x14) is 3x cheaper in the frequency domain;
     # its first (one input channel) is not, nor is the second at batch 1, nor anything strided,
     # dilated or grouped
@@ -331,6 +335,7 @@ def test_fft_conv_float32_gradients_match_torch(shape, k, p, monkeypatch):
     """The frequency-domain path in the dtype that trains: output and all three gradients."""
     monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf)
     monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
+    monkeypatch.setattr(conv_winograd, "ENABLED", False)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     w = (rng.standard_normal((2 * shape[1], shape[1], k, k)) / k / math.sqrt(shape[1])).astype(np.float32)
@@ -370,3 +375,34 @@ def test_conv2d_per_image_gemm(cin, cout, k, p, bias, input_grad):
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
     if b is not None:
         np.testing.assert_allclose(lb.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape,p", [((16, 32, 14, 14), 1), ((8, 16, 9, 11), (0, 2)), ((2, 4, 8, 8), 0)])
+def test_winograd_conv_float32_gradients_match_torch(shape, p, monkeypatch):
+    """Winograd F(4x4, 3x3) in float32: output and all three gradients, including output sizes
+    that are not a multiple of the 4x4 tile."""
+    monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = (rng.standard_normal((2 * shape[1], shape[1], 3, 3)) / 3 / math.sqrt(shape[1])).astype(np.float32)
+    b = rng.standard_normal(2 * shape[1]).astype(np.float32)
+    lx, lw, lb = (lamina.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
+    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
+    (ly * lamina.tensor(g)).sum().backward()
+    ty.backward(torch.tensor(g))
+    for got, want in ((ly, ty), (lx.grad, tx.grad), (lw.grad, tw.grad), (lb.grad, tb.grad)):
+        got, want = got.detach().numpy(), want.detach().numpy()
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * np.abs(want).max())
+
+
+def test_winograd_is_picked_for_stride_1_3x3_only():
+    x = np.empty((64, 32, 28, 28), np.float32)
+    assert conv_winograd.use_winograd(x, (64, 32, 3, 3), (1, 1), (1, 1), 1)
+    assert not conv_winograd.use_winograd(x, (64, 32, 5, 5), (1, 1), (1, 1), 1)
+    assert not conv_winograd.use_winograd(x, (64, 32, 3, 3), (2, 2), (1, 1), 1)
+    assert not conv_winograd.use_winograd(x, (64, 32, 3, 3), (1, 1), (2, 2), 1)
+    assert not conv_winograd.use_winograd(x, (64, 16, 3, 3), (1, 1), (1, 1), 2)
+    assert not conv_winograd.use_winograd(x[:1, :4, :8, :8], (8, 4, 3, 3), (1, 1), (1, 1), 1)  # too small
