@@ -124,9 +124,17 @@ def backward(grad, saved, need_x: bool, need_w: bool):
     if need_x:
         dV = U.transpose(0, 2, 1) @ dM  # (36, C, N*tiles)
         dd = (k_in.T @ dV.reshape(36, -1)).reshape(6, 6, C, N, g.th, g.tw)
-        acc = xp.zeros((C, N, g.Hp, g.Wp), dtype=grad.dtype)
-        for u in range(6):  # tiles overlap by two rows and columns: add each offset's block
-            for v in range(6):
+        acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
+        acc[:, :, 4 * g.th:] = 0  # rows and columns that only the overlapping offsets reach
+        acc[:, :, :, 4 * g.tw:] = 0
+        # the first 4x4 offsets of all tiles cover the image once: assigned; the last two rows
+        # and columns of each tile overlap the next tile: added
+        offsets = [(u, v) for u in range(6) for v in range(6)]
+        for u, v in offsets:
+            if u < 4 and v < 4:
+                acc[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] = dd[u, v]
+        for u, v in offsets:
+            if u >= 4 or v >= 4:
                 acc[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] += dd[u, v]
         gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads)
     return gx, gw
