@@ -61,6 +61,7 @@ def conv_path(request, monkeypatch):
     monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
     monkeypatch.setattr(conv_winograd, "ENABLED", request.param == "winograd")
     monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
+    monkeypatch.setattr(conv_winograd, "MIN_CHANNELS", 1)
     return request.param
 
 
@@ -382,6 +383,7 @@ def test_winograd_conv_float32_gradients_match_torch(shape, p, monkeypatch):
     """Winograd F(4x4, 3x3) in float32: output and all three gradients, including output sizes
     that are not a multiple of the 4x4 tile."""
     monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
+    monkeypatch.setattr(conv_winograd, "MIN_CHANNELS", 1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     w = (rng.standard_normal((2 * shape[1], shape[1], 3, 3)) / 3 / math.sqrt(shape[1])).astype(np.float32)
@@ -406,3 +408,4 @@ def test_winograd_is_picked_for_stride_1_3x3_only():
     assert not conv_winograd.use_winograd(x, (64, 32, 3, 3), (1, 1), (2, 2), 1)
     assert not conv_winograd.use_winograd(x, (64, 16, 3, 3), (1, 1), (1, 1), 2)
     assert not conv_winograd.use_winograd(x[:1, :4, :8, :8], (8, 4, 3, 3), (1, 1), (1, 1), 1)  # too small
+    assert not conv_winograd.use_winograd(x[:, :3], (16, 3, 3, 3), (1, 1), (1, 1), 1)  # an RGB stem
