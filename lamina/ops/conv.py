@@ -208,9 +208,9 @@ class Conv2d(Function):
             out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
         # one more copy in exchange for activation memory on a par with PyTorch's. Except where
-        # the columns are no bigger than twice the output (a first layer, with few input
-        # channels), when keeping them costs little and saves that copy.
-        self.cols = cols if cols.size <= 2 * out.size else None
+        # the columns are small: no bigger than twice the output (a first layer, with few input
+        # channels) or than 8 MB, when keeping them costs little and saves that copy.
+        self.cols = cols if cols.size <= 2 * out.size or cols.nbytes <= 8 << 20 else None
         self.xc, self.x_shape, self.out_hw = xc, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         return out if out.ndim == 4 else _to_nchw(out, N, Ho, Wo, b)
