@@ -288,15 +288,25 @@ def test_upsample_aliases():
                                rtol=1e-5, atol=1e-6)
 
 
-def test_conv_float32_matches_torch(conv_path):
-    """The benchmark's dtype and a size where the GEMM is large."""
+@pytest.mark.parametrize("shape,k,p", [((32, 16, 14, 14), 5, 2), ((16, 32, 14, 14), 3, 1), ((8, 16, 9, 11), 3, (0, 2)),
+                                       ((4, 8, 11, 9), 5, (2, 0)), ((2, 4, 8, 8), 3, 0)])
+def test_conv_float32_gradients_match_torch(shape, k, p, conv_path):
+    """Each algorithm in the dtype that trains: output and all three gradients, with output
+    sizes that are not a multiple of Winograd's 4x4 tile."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((4, 8, 16, 16)).astype(np.float32)
-    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
-    out = F(lamina).conv2d(lamina.tensor(x), lamina.tensor(w), padding=1)
-    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1)
-    assert out.dtype == lamina.float32
-    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = (rng.standard_normal((2 * shape[1], shape[1], k, k)) / k / math.sqrt(shape[1])).astype(np.float32)
+    b = rng.standard_normal(2 * shape[1]).astype(np.float32)
+    lx, lw, lb = (lamina.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
+    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
+    (ly * lamina.tensor(g)).sum().backward()
+    ty.backward(torch.tensor(g))
+    for got, want in ((ly, ty), (lx.grad, tx.grad), (lw.grad, tw.grad), (lb.grad, tb.grad)):
+        got, want = got.detach().numpy(), want.detach().numpy()
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("N,C,H,W,O,k,p,d,g", [(2, 4, 9, 11, 6, 3, 1, 1, 1), (2, 4, 20, 20, 6, 3, 2, 2, 2),
@@ -331,28 +341,6 @@ def test_fft_conv_is_picked_where_it_saves_flops(monkeypatch):
     assert not conv_fft.use_fft(x.astype(np.float16), (32, 16, 5, 5), (1, 1), (1, 1), 1, pads)
 
 
-@pytest.mark.parametrize("shape,k,p", [((32, 16, 14, 14), 5, 2), ((8, 32, 8, 8), 3, 1), ((4, 8, 11, 9), 3, (0, 2))])
-def test_fft_conv_float32_gradients_match_torch(shape, k, p, monkeypatch):
-    """The frequency-domain path in the dtype that trains: output and all three gradients."""
-    monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf)
-    monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
-    monkeypatch.setattr(conv_winograd, "ENABLED", False)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(shape).astype(np.float32)
-    w = (rng.standard_normal((2 * shape[1], shape[1], k, k)) / k / math.sqrt(shape[1])).astype(np.float32)
-    b = rng.standard_normal(2 * shape[1]).astype(np.float32)
-    lx, lw, lb = (lamina.tensor(a, requires_grad=True) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
-    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
-    (ly * lamina.tensor(g)).sum().backward()
-    ty.backward(torch.tensor(g))
-    for got, want in ((ly, ty), (lx.grad, tx.grad), (lw.grad, tw.grad), (lb.grad, tb.grad)):
-        got, want = got.detach().numpy(), want.detach().numpy()
-        assert got.dtype == np.float32
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
-
-
 @pytest.mark.parametrize("input_grad", [True, False])
 @pytest.mark.parametrize("cin,cout,k,p,bias", [(2, 4, 5, 2, False), (1, 8, 3, 1, True), (2, 4, 3, 0, True)])
 def test_conv2d_per_image_gemm(cin, cout, k, p, bias, input_grad):
@@ -376,28 +364,6 @@ def test_conv2d_per_image_gemm(cin, cout, k, p, bias, input_grad):
         np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
     if b is not None:
         np.testing.assert_allclose(lb.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("shape,p", [((16, 32, 14, 14), 1), ((8, 16, 9, 11), (0, 2)), ((2, 4, 8, 8), 0)])
-def test_winograd_conv_float32_gradients_match_torch(shape, p, monkeypatch):
-    """Winograd F(4x4, 3x3) in float32: output and all three gradients, including output sizes
-    that are not a multiple of the 4x4 tile."""
-    monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
-    monkeypatch.setattr(conv_winograd, "MIN_CHANNELS", 1)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(shape).astype(np.float32)
-    w = (rng.standard_normal((2 * shape[1], shape[1], 3, 3)) / 3 / math.sqrt(shape[1])).astype(np.float32)
-    b = rng.standard_normal(2 * shape[1]).astype(np.float32)
-    lx, lw, lb = (lamina.tensor(a, requires_grad=True) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    ly, ty = F(lamina).conv2d(lx, lw, lb, padding=p), F(torch).conv2d(tx, tw, tb, padding=p)
-    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
-    (ly * lamina.tensor(g)).sum().backward()
-    ty.backward(torch.tensor(g))
-    for got, want in ((ly, ty), (lx.grad, tx.grad), (lw.grad, tw.grad), (lb.grad, tb.grad)):
-        got, want = got.detach().numpy(), want.detach().numpy()
-        assert got.dtype == np.float32
-        np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * np.abs(want).max())
 
 
 def test_winograd_is_picked_for_stride_1_3x3_only():
