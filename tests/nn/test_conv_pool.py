@@ -52,11 +52,13 @@ CONV2D = [  # in, out, kernel, stride, padding, dilation, groups, bias
 ]
 
 
-@pytest.fixture(params=["im2col", "fft", "winograd"])
+@pytest.fixture(params=["im2col", "flat", "fft", "winograd"])
 def conv_path(request, monkeypatch):
-    """Run a test through each conv2d algorithm wherever it applies (all three need stride 1,
-    no dilation and one group; Winograd a 3x3 kernel, the frequency domain 3x3 and up):
-    FFT_GAIN 0 never picks the frequency domain, an infinite one always does."""
+    """Run a test through each conv2d algorithm wherever it applies: im2col always; its flat
+    forward at stride 1; the frequency domain and Winograd at stride 1 with no dilation and one
+    group, for 3x3 and up and for 3x3. FFT_GAIN 0 never picks the frequency domain, an
+    infinite one always does."""
+    monkeypatch.setattr(lamina.ops.conv, "FLAT_COLS_BYTES", math.inf if request.param == "flat" else 0)
     monkeypatch.setattr(conv_fft, "FFT_GAIN", math.inf if request.param == "fft" else 0.0)
     monkeypatch.setattr(conv_fft, "MIN_FLOPS", 0)
     monkeypatch.setattr(conv_winograd, "ENABLED", request.param == "winograd")
