@@ -103,6 +103,13 @@ def _row_blocks(n, row_bytes, block_bytes=1 << 18):
     return [slice(i, i + step) for i in range(0, n, step)]
 
 
+def _rows(x3):
+    """The 2-D view BatchNorm's elementwise passes run over: x3 (N, C, L) as (N, C*L), or as
+    (C, L) for a single sample, where repeating each per-channel value L times would cost as
+    much as the pass itself (batch-1 inference)."""
+    return x3.reshape(x3.shape[1], -1) if x3.shape[0] == 1 else x3.reshape(x3.shape[0], -1)
+
+
 class BatchNorm(Function):
     """Per-channel normalisation of an (N, C, *) input over N and the spatial dims.
 
@@ -128,7 +135,7 @@ class BatchNorm(Function):
         m = x.size // c
         if training:
             mean = _channel_sum(x3) / m
-            out = x3.reshape(n, -1) - self._spread(mean, x3)  # centred first: two passes, no cancellation
+            out = _rows(x3) - self._spread(mean, x3)  # centred first: two passes, no cancellation
             var = _channel_dot(out.reshape(x3.shape), out.reshape(x3.shape)) / m
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
@@ -143,11 +150,11 @@ class BatchNorm(Function):
             rstd = 1.0 / xp.sqrt(var + eps)
             a = rstd if weight is None else rstd * weight
             shift = -mean * a if bias is None else bias - mean * a
-            out = xp.empty((n, x.size // max(n, 1)), dtype=x.dtype)
-        src = out if training else x3.reshape(n, -1)
+            out = xp.empty_like(_rows(x3))
+        src = out if training else _rows(x3)
         ea = self._spread(a, x3)
         eb = None if shift is None else self._spread(shift, x3)
-        for rows in _row_blocks(n, out.nbytes // max(n, 1)):
+        for rows in _row_blocks(out.shape[0], out.nbytes // out.shape[0]):
             o = xp.multiply(src[rows], ea, out=out[rows])
             if eb is not None:
                 o += eb
@@ -157,7 +164,9 @@ class BatchNorm(Function):
 
     @staticmethod
     def _spread(v, x3):
-        """A (C,) vector as a (C*L,) row that lines up with x3 viewed as (N, C*L)."""
+        """A (C,) vector lined up with `_rows(x3)`: a (C, 1) column for one sample, else a (C*L,) row."""
+        if x3.shape[0] == 1:
+            return v[:, None]
         return v if x3.shape[2] == 1 else array_module(v).repeat(v, x3.shape[2])
 
     def backward(self, g):
@@ -177,7 +186,7 @@ class BatchNorm(Function):
         gx = None
         if need_x:
             scale = rstd if w is None else rstd * w  # (C,)
-            g2, x2 = g3.reshape(n, -1), x3.reshape(n, -1)
+            g2, x2 = _rows(g3), _rows(x3)
             ea = self._spread(scale, x3)
             if not self.training:
                 gx = xp.multiply(g2, ea)
@@ -185,7 +194,7 @@ class BatchNorm(Function):
                 b = scale * rstd * gdot / m
                 eb, ec = self._spread(b, x3), self._spread(scale * gsum / m - mean * b, x3)
                 gx = xp.empty_like(g2)
-                blocks = _row_blocks(n, gx.nbytes // max(n, 1))
+                blocks = _row_blocks(gx.shape[0], gx.nbytes // gx.shape[0])
                 tmp = xp.empty_like(gx[blocks[0]])
                 for rows in blocks:
                     o = xp.multiply(g2[rows], ea, out=gx[rows])

@@ -102,6 +102,7 @@ LAYERS = {
     "BatchNorm2d-cumulative": (lambda m: m.BatchNorm2d(3, momentum=None), (4, 3, 2, 2)),
     # over 256 KB, so the elementwise passes run in several row blocks, the last one short
     "BatchNorm2d-blocks": (lambda m: m.BatchNorm2d(8), (18, 8, 32, 32)),
+    "BatchNorm2d-one": (lambda m: m.BatchNorm2d(3), (1, 3, 5, 4)),  # one sample: viewed (C, H*W)
 }
 
 
