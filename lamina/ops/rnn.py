@@ -138,6 +138,20 @@ class Recurrence(Function):
         w_hhT = w_hh.T
         dA = xp.empty_like(A)  # gradients w.r.t. the gate pre-activations (T, G*H, B), input side
         dAh = xp.empty_like(A) if gru else dA  # ... and hidden side (GRU's n gate differs)
+        if lstm:
+            # Everything in the LSTM's gate gradients that does not depend on the incoming
+            # gradient, for all steps at once: a few big passes instead of ~10 small ones per
+            # step. Then d(gate) = P * dc_new (i, f, g) or P * dh_new (o), and dc_new = dh_new * KO + dc.
+            S, gates, tcs = A[:, :3 * H], A[:, 3 * H:], self.extra
+            P = xp.empty_like(A)
+            xp.subtract(S, S * S, out=P[:, :3 * H])  # sigmoid' = s (1 - s)
+            P[:, :H] *= gates  # i: g
+            P[:, H:2 * H] *= self.c_prev  # f: c_prev
+            P[:, 2 * H:3 * H] *= tcs  # o: tanh(c)
+            xp.subtract(1.0, gates * gates, out=P[:, 3 * H:])  # g: tanh' ...
+            P[:, 3 * H:] *= S[:, :H]  # ... times i
+            KO = 1.0 - tcs * tcs
+            KO *= S[:, 2 * H:3 * H]  # o (1 - tanh(c)^2)
         for t in (range(T) if self.reverse else range(T - 1, -1, -1)):
             a, d = A[t], dA[t]
             if mask is None:
@@ -147,20 +161,12 @@ class Recurrence(Function):
                 dh_new = m * (dY[t] + dh)
                 dh_keep = dh - m * dh  # the part of dh that flows past a padded step untouched
             if lstm:
-                i, f, o, gg = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
-                tc = self.extra[t]
-                dc_new = tc * tc
-                xp.subtract(1.0, dc_new, out=dc_new)
-                dc_new *= o
-                dc_new *= dh_new
+                f, p = a[H:2 * H], P[t]
+                dc_new = dh_new * KO[t]
                 dc_new += dc if mask is None else m * dc
-                xp.multiply(dc_new, gg, out=d[:H])
-                xp.multiply(dc_new, self.c_prev[t], out=d[H:2 * H])
-                xp.multiply(dh_new, tc, out=d[2 * H:3 * H])
-                xp.multiply(dc_new, i, out=d[3 * H:])
-                s = a[:3 * H]
-                d[:3 * H] *= s - s * s  # sigmoid' = s (1 - s)
-                d[3 * H:] *= 1.0 - gg * gg
+                xp.multiply(p[:2 * H].reshape(2, H, -1), dc_new, out=d[:2 * H].reshape(2, H, -1))  # i, f
+                xp.multiply(p[2 * H:3 * H], dh_new, out=d[2 * H:3 * H])  # o
+                xp.multiply(p[3 * H:], dc_new, out=d[3 * H:])  # g
                 dc = dc_new * f if mask is None else dc_new * f + (dc - m * dc)
                 dh = w_hhT @ d
             elif gru:
