@@ -32,9 +32,9 @@ from ..backend import array_module
 
 # Use the frequency domain when its estimated flops are below this fraction of im2col's (its
 # small complex GEMMs run slower per flop than one big GEMM, but im2col pays for its copies:
-# at an estimate of 0.65 the frequency domain measured 1.3-2x faster, at 1.7 no faster) and
-# the layer is big enough for its extra Python (a 5x5 16->32 layer on 14x14 broke even at batch 4).
-FFT_GAIN = 0.75
+# at an estimate of 0.65-0.8 the frequency domain measured 1.3-1.8x faster, at 1.7 no faster)
+# and the layer is big enough for its extra Python (a 5x5 16->32 layer on 14x14 broke even at batch 4).
+FFT_GAIN = 1.0
 MIN_FLOPS = 30e6
 
 
