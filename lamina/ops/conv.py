@@ -169,6 +169,13 @@ def _grouped_cols(cols, groups: int):
     return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
 
 
+def _add_bias(out, bias):
+    """out (N, O, Ho, Wo), a fresh array, plus a per-channel bias (or None), in place."""
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)
+    return out
+
+
 def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
     """GEMM result (O, N*Ho*Wo) -> contiguous (N, O, Ho, Wo), with the bias added in the same pass."""
     xp = array_module(out_gm)
@@ -189,16 +196,12 @@ class Conv2d(Function):
         self.w, self.plan, self.wino = w, None, None
         if conv_winograd.use_winograd(x, w.shape, stride, dilation, groups):
             out, self.wino = conv_winograd.forward(x, w, pads)  # 3x3, stride 1: Winograd F(4x4, 3x3)
-            if b is not None:
-                out += b.reshape(1, -1, 1, 1)
-            return out
+            return _add_bias(out, b)
         if conv_fft.use_fft(x, w.shape, stride, dilation, groups, pads):
             # stride 1 with a kernel of 5x5 and up on a small image: in the frequency domain
             self.plan = conv_fft.plan_for(x, kh, kw, pads)
             out, self.X, self.K = conv_fft.forward(x, w, self.plan)
-            if b is not None:
-                out += b.reshape(1, -1, 1, 1)
-            return out
+            return _add_bias(out, b)
         xc = _pad_cnhw(x, pads)
         self.xc, self.x_shape, self.out_hw = xc, x.shape, (Ho, Wo)
         self.stride, self.pads, self.dilation, self.groups, self.cols = stride, pads, dilation, groups, None
@@ -207,10 +210,7 @@ class Conv2d(Function):
             return self._flat_forward(xc, w, b, (Ho, Wo))
         cols = _im2col(xc, (kh, kw), stride, dilation, (Ho, Wo))  # (C, kh, kw, N, Ho, Wo)
         if groups == 1 and Ho * Wo >= PER_IMAGE_GEMM:  # straight into (N, O, Ho, Wo): no transposing copy
-            out = xp.matmul(w.reshape(O, -1), _per_image(cols))
-            out = out.reshape(N, O, Ho, Wo)
-            if b is not None:
-                out += b.reshape(1, -1, 1, 1)
+            out = _add_bias(xp.matmul(w.reshape(O, -1), _per_image(cols)).reshape(N, O, Ho, Wo), b)
         else:
             out = xp.matmul(_grouped(w, groups), _grouped_cols(cols, groups))  # (G, O/G, N*Ho*Wo)
         # Keep the (padded) input, not the kh*kw times larger columns: backward rebuilds them,
@@ -235,9 +235,11 @@ class Conv2d(Function):
         s0, s1 = flat.strides
         cols = xp.lib.stride_tricks.as_strided(flat, (C, kh, kw, L), (s0, dh * Wp * s1, dw * s1, s1))
         out = xp.matmul(_grouped(w, self.groups), xp.ascontiguousarray(cols).reshape(self.groups, -1, L))
-        full = xp.empty((O, N * Hp * Wp), dtype=out.dtype)
-        full[:, :L] = out.reshape(O, L)
-        return _to_nchw(full.reshape(O, N, Hp, Wp)[:, :, :Ho, :Wo], N, Ho, Wo, b)
+        out = out.reshape(O, L)
+        # output (o, n, ho, wo) sits at flat position n*Hp*Wp + ho*Wp + wo, always below L
+        t0, t1 = out.strides
+        return _to_nchw(xp.lib.stride_tricks.as_strided(out, (O, N, Ho, Wo), (t0, Hp * Wp * t1, Wp * t1, t1)),
+                        N, Ho, Wo, b)
 
     def backward(self, g):
         xp = array_module(g)
@@ -306,12 +308,9 @@ class ConvTranspose2d(Function):
         gcols = xp.matmul(_grouped(w, groups).transpose(0, 2, 1), x2)  # (G, Cout/G*kh*kw, N*H*W)
         gcols = gcols.reshape(Cg * groups, kh, kw, N, H, W)
         self.pads = (padding[0], padding[0], padding[1], padding[1])
-        out = _col2im(gcols, (N, Cg * groups, Ho, Wo), self.pads, stride, dilation)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)  # a fresh array from col2im
         self.x2, self.w, self.in_hw = x2, w, (H, W)
         self.stride, self.dilation, self.groups = stride, dilation, groups
-        return out
+        return _add_bias(_col2im(gcols, (N, Cg * groups, Ho, Wo), self.pads, stride, dilation), b)
 
     def backward(self, g):
         xp = array_module(g)
