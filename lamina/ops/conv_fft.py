@@ -1,4 +1,5 @@
-"""Stride-1 convolution in the frequency domain, for kernels of 3x3 and up on small images.
+"""Stride-1 convolution in the frequency domain, for kernels of 5x5 and up on small images
+(3x3 kernels go to Winograd, `conv_winograd.py`, wherever that applies).
 
 im2col turns a convolution into one GEMM of 2*N*C*O*Ho*Wo*kh*kw flops, the whole cost
 of a 5x5 layer. In the frequency domain the same layer is one small complex matrix
@@ -66,7 +67,6 @@ class Plan:
 
     def __init__(self, H, W, kh, kw, pads, dtype):
         t, b, l, r = pads
-        self.H, self.W, self.kh, self.kw = H, W, kh, kw
         self.Ho, self.Wo = H + t + b - kh + 1, W + l + r - kw + 1
         P, PW = H + max(t, b), W + max(l, r)
         Q = PW // 2 + 1

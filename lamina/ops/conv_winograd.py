@@ -3,17 +3,18 @@
 A 3x3 kernel over a 6x6 input tile gives a 4x4 output tile. im2col spends 144
 multiplications per tile and channel pair and copies the input nine times over;
 Winograd transforms each tile once (V = B^T d B), the kernel once (U = G w G^T), and then
-needs 36 multiplications: one (tiles, C) @ (C, O) GEMM per transform point. The output
+needs 36 multiplications: one (O, C) @ (C, N*tiles) GEMM per transform point. The output
 tile is A^T M A. Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks"
 (2016), give the matrices below for the points 0, 1, -1, 2, -2 and infinity.
 
-Layout is chosen for memory passes, which are the whole cost here:
-- tiles are cut from a (H, W, N, C) copy of the padded input, so each tile row is a
-  contiguous run of N*C values and cutting is one fast copy (2.25x the input);
+Layout is chosen for memory passes, which are half the cost here (the GEMMs the other half):
+- everything is channel-major, like im2col's columns: tiles are cut from the padded
+  (C, N, Hp, Wp) copy that im2col uses, into (36, C*N*tiles) (2.25x the input);
 - each 2-D transform is one GEMM with the Kronecker product of its matrix with itself
   (36 x 36 for the input): more flops than two passes of 6 x 6, but one trip through memory;
-- backward runs the same three maps transposed, and the input gradient's tiles are added
-  back where they overlap, 36 strided adds of whole (tiles, N*C) blocks.
+- the output is written, and the output gradient read, as 16 blocks, one per position in
+  the 4x4 tile; backward runs the three maps transposed, and the input gradient's tiles
+  go back as 16 assignments plus 20 adds where neighbouring tiles overlap.
 """
 from __future__ import annotations
 
