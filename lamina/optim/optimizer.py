@@ -7,7 +7,8 @@ MLX `optimizers.py` split). A subclass writes only `update`, its rule for one pa
 Updates are in place: `update` works on raw arrays (`p.data`, the state arrays) with NumPy/CuPy
 `out=` arguments, so a step allocates nothing once the state exists. Temporaries come from
 `self._scratch`, a pool shared by all parameters (they are updated one after another).
-Gradients are only read: one gradient array may be shared by several tensors.
+Gradients are only read: one gradient array may be shared by several tensors. Every
+algorithm takes `maximize=False`; with True it ascends, as in torch: its rule sees -grad.
 """
 from __future__ import annotations
 
@@ -89,7 +90,10 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise RuntimeError(f"{type(self).__name__}.step: gradient of shape {p.grad.shape} "
                                        f"does not match its parameter's shape {p.shape}")
-                self.update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
+                grad = p.grad.data
+                if group.get("maximize", False):  # ascend: every rule then sees -grad, as in torch
+                    grad = -grad  # a new array: gradients are only read
+                self.update(p.data, grad, self.state.setdefault(p, {}), group)
                 p._version += 1  # p.data changed in place: a graph that saved it can no longer use it
         return loss
 

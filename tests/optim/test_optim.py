@@ -60,6 +60,12 @@ CONFIGS = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6)),
+    # maximize: ascend (the rules see -grad, before weight decay, as in torch)
+    ("SGD", dict(lr=0.02, momentum=0.9, weight_decay=0.1, maximize=True)),
+    ("Adam", dict(lr=0.02, weight_decay=0.1, amsgrad=True, maximize=True)),
+    ("AdamW", dict(lr=0.02, maximize=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5, centered=True, maximize=True)),
+    ("Adagrad", dict(lr=0.05, weight_decay=0.1, maximize=True)),
 ]
 
 
