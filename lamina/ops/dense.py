@@ -41,8 +41,8 @@ class Linear(Function):
 class Embedding(Function):
     reads_inputs = False  # backward reads only the saved indices, never the table
 
-    def forward(self, weight, idx, padding_idx):
-        self.idx, self.shape, self.padding_idx = idx, weight.shape, padding_idx
+    def forward(self, weight, idx, padding_idx, scale_grad_by_freq=False):
+        self.idx, self.shape, self.padding_idx, self.by_freq = idx, weight.shape, padding_idx, scale_grad_by_freq
         return array_module(weight).take(weight, idx, axis=0)  # (*idx.shape, dim)
 
     def backward(self, g):
@@ -55,9 +55,12 @@ class Embedding(Function):
         flat = (self.idx.reshape(-1, 1) * d + xp.arange(d)).reshape(-1)
         xp.add.at(gw, flat, g.reshape(-1))
         gw = gw.reshape(v, d)
+        if self.by_freq:  # each row's gradient divided by how often its index occurs in the batch
+            counts = xp.bincount(self.idx.reshape(-1), minlength=v)
+            gw /= xp.maximum(counts, 1).astype(gw.dtype)[:, None]
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
-        return gw, None, None
+        return gw, None, None, None
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -72,11 +75,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm=None) -> Tensor:
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` picked by the integer tensor `input`: output (*input.shape, dim).
-    The row at `padding_idx` gets no gradient."""
-    if max_norm is not None:
-        raise NotImplementedError("embedding: max_norm is not supported")
+
+    The row at `padding_idx` gets no gradient. With `max_norm`, the rows looked up whose
+    `norm_type`-norm exceeds it are first scaled down to it, in place in `weight`, as in
+    PyTorch. `scale_grad_by_freq` divides each row's gradient by its index's count in `input`.
+    """
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported (lamina has no sparse "
+                                  "tensors); the default dense gradient is the same values")
     if input.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
     v = weight.shape[0]
@@ -88,4 +97,20 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         if not -v <= padding_idx < v:
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {v} rows")
         padding_idx %= v
-    return Embedding.apply(weight, idx, padding_idx)
+    if max_norm is not None:
+        _renorm_rows_(weight, idx, float(max_norm), float(norm_type))
+    return Embedding.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))
+
+
+def _renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """Scale the rows `idx` of `weight` whose norm exceeds max_norm down to it, in place
+    (outside autograd, like PyTorch's embedding_renorm_: the 1e-7 keeps it below max_norm)."""
+    xp = array_module(weight.data)
+    rows = xp.unique(idx.reshape(-1))
+    w = weight.data
+    norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1)
+    over = norms > max_norm
+    if bool(over.any()):
+        rows = rows[over]
+        w[rows] *= (max_norm / (norms[over] + 1e-7)).astype(w.dtype)[:, None]
+        weight._version += 1

@@ -199,6 +199,27 @@ def test_embedding_matches_torch_with_padding_idx():
     assert np.any(lam.weight.grad.numpy()[0] != 0)
 
 
+@pytest.mark.parametrize("kw", [dict(max_norm=1.5), dict(max_norm=2.0, norm_type=1.0, padding_idx=1),
+                                dict(scale_grad_by_freq=True), dict(max_norm=1.0, scale_grad_by_freq=True, padding_idx=0)])
+def test_embedding_max_norm_and_scale_grad_by_freq_match_torch(kw):
+    """max_norm rescales the looked-up rows of the weight in place (then the gradient flows
+    through the rescaled table); scale_grad_by_freq divides by each index's count."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((7, 4)) * 1.5
+    idx = np.array([[0, 2, 1, 2], [4, 2, 0, 6]])
+    g = rng.standard_normal((2, 4, 4))
+    lam, tm = nn.Embedding(7, 4, _weight=lamina.tensor(w), **kw), torch.nn.Embedding(7, 4, _weight=torch.tensor(w), **kw)
+    lo, to = lam(lamina.tensor(idx)), tm(torch.tensor(idx))
+    np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lam.weight.detach().numpy(), tm.weight.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (lo * lamina.tensor(g)).sum().backward()
+    to.backward(torch.tensor(g))
+    np.testing.assert_allclose(lam.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert repr(lam) == repr(tm)
+    if "max_norm" in kw:  # rows 3 and 5 were not looked up: untouched
+        np.testing.assert_array_equal(lam.weight.detach().numpy()[[3, 5]], w[[3, 5]])
+
+
 def test_embedding_init_and_errors():
     lamina.manual_seed(0)
     e = nn.Embedding(1000, 64, padding_idx=-1)
@@ -209,6 +230,8 @@ def test_embedding_init_and_errors():
         e(lamina.tensor([1000]))
     frozen = nn.Embedding.from_pretrained(lamina.randn(5, 2))
     assert not frozen.weight.requires_grad and frozen(lamina.tensor([1, 3])).shape == (2, 2)
+    with pytest.raises(NotImplementedError, match="sparse"):
+        nn.Embedding(5, 2, sparse=True)
 
 
 def test_embedding_backward_accumulates_repeats():
