@@ -341,3 +341,36 @@ def test_rotary_embedding_is_relative_and_norm_preserving():
     x1, x2 = x.numpy()[..., :4], x.numpy()[..., 4:]
     ref = np.concatenate([x1 * cos[:, :4] - x2 * sin[:, :4], x2 * cos[:, 4:] + x1 * sin[:, 4:]], -1)
     np.testing.assert_allclose(rope(x).numpy(), ref, rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kw", [dict(add_bias_kv=True), dict(add_zero_attn=True), dict(add_bias_kv=True, add_zero_attn=True)])
+def test_mha_bias_kv_and_zero_attn_match_torch(kw, batch_first):
+    """The appended learned (bias_k, bias_v) and zero key/value, with both masks padded so
+    that they are never masked: outputs, weights and every gradient as torch, keys in order."""
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, **kw).double()
+    lm = lamina.nn.MultiheadAttention(8, 2, batch_first=batch_first, **kw).double()
+    assert list(lm.state_dict()) == list(tm.state_dict())
+    lm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 5, 8) if batch_first else (5, 3, 8))
+    kpm = np.zeros((3, 5), bool)
+    kpm[0, 3:] = True
+    am = np.triu(np.full((5, 5), -np.inf), 1)
+    tx, lx = torch.tensor(x, requires_grad=True), lamina.tensor(x, requires_grad=True)
+    to, tw = tm(tx, tx, tx, key_padding_mask=torch.tensor(kpm), attn_mask=torch.tensor(am))
+    lo, lw = lm(lx, lx, lx, key_padding_mask=lamina.tensor(kpm), attn_mask=lamina.tensor(am))
+    g = rng.standard_normal(tuple(to.shape))
+    to.backward(torch.tensor(g))
+    (lo * lamina.tensor(g)).sum().backward()
+    np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(lw.detach().numpy(), tw.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    lparams = dict(lm.named_parameters())
+    for name, p in tm.named_parameters():
+        np.testing.assert_allclose(lparams[name].grad.numpy(), p.grad.numpy(), atol=1e-12, err_msg=name)
+    if "add_bias_kv" in kw:
+        with pytest.raises(RuntimeError, match="KV cache"):
+            lm(lx, lx, lx, cache=lamina.nn.KVCache())

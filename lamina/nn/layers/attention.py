@@ -88,8 +88,6 @@ class MultiheadAttention(Module):
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else kdim
@@ -103,6 +101,11 @@ class MultiheadAttention(Module):
             self.k_proj_weight = Parameter(zeros(E, self.kdim, dtype=dtype, device=device))
             self.v_proj_weight = Parameter(zeros(E, self.vdim, dtype=dtype, device=device))
         self.in_proj_bias = Parameter(zeros(3 * E, dtype=dtype, device=device)) if bias else None
+        # add_bias_kv: one learned key and value appended to every sequence of keys and values;
+        # add_zero_attn: then a zero key and value too (so a query can attend to "nothing")
+        self.bias_k = Parameter(zeros(1, 1, E, dtype=dtype, device=device)) if add_bias_kv else None
+        self.bias_v = Parameter(zeros(1, 1, E, dtype=dtype, device=device)) if add_bias_kv else None
+        self.add_zero_attn = add_zero_attn
         self.out_proj = Linear(E, E, bias=bias, device=device, dtype=dtype)
         self._reset_parameters()
 
@@ -114,6 +117,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
@@ -155,14 +161,26 @@ class MultiheadAttention(Module):
         H, D = self.num_heads, self.head_dim
 
         q, k, v = self._projections(query, key, value)
+        extra = int(self.bias_k is not None) + int(self.add_zero_attn)  # keys appended to every sequence
+        if extra and cache is not None:
+            raise RuntimeError("MultiheadAttention: a KV cache cannot be used with add_bias_kv or add_zero_attn")
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(N, 1, self.embed_dim)], dim=1)  # (N, S + 1, E)
+            v = cat([v, self.bias_v.expand(N, 1, self.embed_dim)], dim=1)
         q = q.reshape(N, L, H, D).transpose(1, 2)  # (N, H, L, D)
         k = k.reshape(N, k.shape[1], H, D).transpose(1, 2)  # (N, H, S_new, D)
         v = v.reshape(N, v.shape[1], H, D).transpose(1, 2)
+        if self.add_zero_attn:
+            k = cat([k, zeros(N, H, 1, D, dtype=k.dtype, device=k.device)], dim=2)
+            v = cat([v, zeros(N, H, 1, D, dtype=v.dtype, device=v.device)], dim=2)
         past = 0
         if cache is not None:
             past = len(cache)
             k, v = cache.update(k, v)  # (N, H, S, D), S = past + S_new
         S = k.shape[2]
+        if extra:  # the appended keys are never masked
+            attn_mask, key_padding_mask = (None if m is None else _allow_last(m, extra)
+                                           for m in (attn_mask, key_padding_mask))
 
         mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S, batched)
         causal = False
@@ -254,6 +272,11 @@ class MultiheadAttention(Module):
                 m = zeros(m.shape, dtype=self.out_proj.weight.dtype, device=m.device).masked_fill(m, -math.inf)
             out = m if out is None else out + m
         return out
+
+
+def _allow_last(mask: Tensor, n: int) -> Tensor:
+    """A mask (..., S) with n more columns that mask nothing: False or 0.0."""
+    return cat([mask, zeros(*mask.shape[:-1], n, dtype=mask.dtype, device=mask.device)], dim=-1)
 
 
 def _activation(activation) -> Callable:
