@@ -13,6 +13,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from .elementwise import _float
+from .reduce import rowdot, rowsum
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -198,15 +199,19 @@ class Softmax(Function):
         xp = array_module(x)
         e = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))  # the one new array
         xp.exp(e, out=e)
-        e *= 1.0 / e.sum(axis=dim, keepdims=True)  # a multiply by the reciprocal is faster than a broadcast divide
+        last = dim in (-1, x.ndim - 1)
+        total = rowsum(e)[..., None] if last else e.sum(axis=dim, keepdims=True)
+        e *= 1.0 / total  # a multiply by the reciprocal is faster than a broadcast divide
         self.y, self.dim = e, dim
         return e
 
     def backward(self, g):
         y, xp = self.y, array_module(g)
-        gy = xp.multiply(g, y, out=xp.empty_like(y))
-        s = gy.sum(axis=self.dim, keepdims=True)
-        xp.subtract(g, s, out=gy)  # y * (g - sum(g * y)), reusing gy's buffer
+        if self.dim in (-1, y.ndim - 1):
+            s = rowdot(g, y)[..., None]
+        else:
+            s = xp.multiply(g, y, out=xp.empty_like(y)).sum(axis=self.dim, keepdims=True)
+        gy = xp.subtract(g, s, out=xp.empty_like(y))  # y * (g - sum(g * y))
         gy *= y
         return gy, None
 

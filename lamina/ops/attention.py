@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import Function, unbroadcast
 from ..backend import array_module
 from ..tensor import Tensor
+from .reduce import rowdot, rowsum
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -47,10 +48,10 @@ class AttentionWeights(Function):
             m = s.max(axis=-1, keepdims=True)
         s -= m
         xp.exp(s, out=s)
-        den = s.sum(axis=-1, keepdims=True)
+        den = rowsum(s)[..., None]
         if add is not None:
             den[den == 0] = 1.0
-        s /= den
+        s *= 1.0 / den  # a multiply by the reciprocal is faster than a broadcast divide
         self.q, self.k, self.p, self.scale = q, k, s, scale
         self.mask_shape = None if mask is None or mask.dtype.kind == "b" else mask.shape
         return s
@@ -62,7 +63,7 @@ class AttentionWeights(Function):
     def _score_grads(self, dp, need_q, need_k, need_mask):
         """From the gradient of the probabilities to those of q, k and a float mask."""
         q, k, p = self.q, self.k, self.p
-        ds = dp - (dp * p).sum(axis=-1, keepdims=True)
+        ds = dp - rowdot(dp, p)[..., None]
         ds *= p  # softmax backward: p * (dp - sum(dp * p))
         gmask = None
         if need_mask and self.mask_shape is not None:
