@@ -49,10 +49,11 @@ class Recurrence(Function):
     batch, and every gate is a contiguous block of rows.
     """
 
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, mode, reverse=False, lengths=None):
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None, *, mode, reverse=False, lengths=None):
         xp = array_module(x)
         T, B, _ = x.shape
-        H = w_hh.shape[1]
+        H = w_hh.shape[0] // GATES[mode]
+        R = H if w_hr is None else w_hr.shape[0]  # the state's size: proj_size when the LSTM projects
         lstm, gru = mode == "LSTM", mode == "GRU"
         if lstm:  # work in i, f, o, g order; gradients are permuted back in backward
             order = _lstm_order(xp, H)
@@ -67,11 +68,13 @@ class Recurrence(Function):
         if lengths is not None and int(lengths.min()) < T:
             mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :]).astype(x.dtype)[:, None, :]  # (T, 1, B)
 
+        # rows of h use the first R of H features (all of them unless the LSTM projects)
         y = xp.zeros((T + 2 if lstm else T + 1, H, B), dtype=x.dtype)
-        h_prev = xp.empty((T, H, B), dtype=x.dtype)  # the state each step started from
+        h_prev = xp.empty((T, R, B), dtype=x.dtype)  # the state each step started from
+        unprojected = xp.empty((T, H, B), dtype=x.dtype) if w_hr is not None else None  # o * tanh(c)
         c_prev = xp.empty((T, H, B), dtype=x.dtype) if lstm else None
         extra = xp.empty((T, H, B), dtype=x.dtype) if (lstm or gru) else None  # LSTM tanh(c), GRU W_hn h + b_hn
-        h = xp.ascontiguousarray(h0.T)  # (H, B)
+        h = xp.ascontiguousarray(h0.T)  # (R, B)
         c = xp.ascontiguousarray(c0.T) if lstm else None
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
             h_prev[t] = h
@@ -85,6 +88,9 @@ class Recurrence(Function):
                 c_new = f * c
                 c_new += i * g
                 h_new = o * xp.tanh(c_new, out=extra[t])
+                if w_hr is not None:  # h = W_hr (o * tanh(c)): (R, B)
+                    unprojected[t] = h_new
+                    h_new = w_hr @ h_new
             elif gru:
                 gh = w_hh @ h  # (3H, B)
                 a[:2 * H] += gh[:2 * H]
@@ -108,32 +114,32 @@ class Recurrence(Function):
                     xp.maximum(a, 0.0, out=a)
                 h_new = a
             if mask is None:
-                y[t] = h = h_new
+                y[t, :R] = h = h_new
                 if lstm:
                     c = c_new
             else:
                 m = mask[t]  # (1, B)
-                xp.multiply(h_new, m, out=y[t])
+                xp.multiply(h_new, m, out=y[t, :R])
                 h = h + m * (h_new - h)
                 if lstm:
                     c = c + m * (c_new - c)
-        y[T] = h
+        y[T, :R] = h
         if lstm:
             y[T + 1] = c
-        self.x, self.w_ih, self.w_hh, self.A, self.mask = x, w_ih, w_hh, A, mask
-        self.h_prev, self.c_prev, self.extra = h_prev, c_prev, extra
+        self.x, self.w_ih, self.w_hh, self.w_hr, self.A, self.mask = x, w_ih, w_hh, w_hr, A, mask
+        self.h_prev, self.c_prev, self.extra, self.unprojected = h_prev, c_prev, extra, unprojected
         self.mode, self.reverse, self.has_bias = mode, reverse, b_ih is not None
         return xp.ascontiguousarray(y.transpose(0, 2, 1))  # (T + 1 or 2, B, H)
 
     def backward(self, g):
         xp = array_module(g)
-        x, A, mask, w_hh, mode = self.x, self.A, self.mask, self.w_hh, self.mode
+        x, A, mask, w_hh, w_hr, mode = self.x, self.A, self.mask, self.w_hh, self.w_hr, self.mode
         T, B, _ = x.shape
-        H = w_hh.shape[1]
+        H, R = A.shape[1] // GATES[mode], self.h_prev.shape[1]
         lstm, gru = mode == "LSTM", mode == "GRU"
         g = xp.ascontiguousarray(g.transpose(0, 2, 1))  # (T + 1 or 2, H, B)
-        dY = g[:T]
-        dh = g[T]
+        dY = g[:T, :R]
+        dh = g[T, :R]
         dc = g[T + 1] if lstm else None
         w_hhT = w_hh.T
         dA = xp.empty_like(A)  # gradients w.r.t. the gate pre-activations (T, G*H, B), input side
@@ -152,6 +158,7 @@ class Recurrence(Function):
             P[:, 3 * H:] *= S[:, :H]  # ... times i
             KO = 1.0 - tcs * tcs
             KO *= S[:, 2 * H:3 * H]  # o (1 - tanh(c)^2)
+            dproj = xp.empty((T, R, B), dtype=g.dtype) if w_hr is not None else None  # dL/dh, for dW_hr
         for t in (range(T) if self.reverse else range(T - 1, -1, -1)):
             a, d = A[t], dA[t]
             if mask is None:
@@ -162,6 +169,9 @@ class Recurrence(Function):
                 dh_keep = dh - m * dh  # the part of dh that flows past a padded step untouched
             if lstm:
                 f, p = a[H:2 * H], P[t]
+                if w_hr is not None:  # back through h = W_hr (o * tanh(c))
+                    dproj[t] = dh_new
+                    dh_new = w_hr.T @ dh_new  # (H, B)
                 dc_new = dh_new * KO[t]
                 dc_new += dc if mask is None else m * dc
                 xp.multiply(p[:2 * H].reshape(2, H, -1), dc_new, out=d[:2 * H].reshape(2, H, -1))  # i, f
@@ -193,12 +203,16 @@ class Recurrence(Function):
             if mask is not None:
                 dh += dh_keep
         # the input and weight gradients over all time steps, one GEMM each
-        need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = self.needs_input_grad
+        need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh, need_whr = self.needs_input_grad
         dA2 = xp.ascontiguousarray(dA.transpose(1, 0, 2)).reshape(-1, T * B)  # (G*H, T*B)
         dAh2 = xp.ascontiguousarray(dAh.transpose(1, 0, 2)).reshape(-1, T * B) if gru else dA2
         dx = (dA2.T @ self.w_ih).reshape(x.shape) if need_x else None
         dw_ih = dA2 @ x.reshape(T * B, -1) if need_wih else None
-        dw_hh = dAh2 @ xp.ascontiguousarray(self.h_prev.transpose(1, 0, 2)).reshape(H, T * B).T if need_whh else None
+        dw_hh = dAh2 @ xp.ascontiguousarray(self.h_prev.transpose(1, 0, 2)).reshape(R, T * B).T if need_whh else None
+        dw_hr = None
+        if w_hr is not None and need_whr:  # sum over steps of dL/dh_t (o * tanh(c_t))^T: (R, H)
+            flat = lambda a: xp.ascontiguousarray(a.transpose(1, 0, 2)).reshape(a.shape[1], T * B)  # noqa: E731
+            dw_hr = flat(dproj) @ flat(self.unprojected).T
         db_ih = dA2.sum(1) if self.has_bias and need_bih else None
         db_hh = dAh2.sum(1) if self.has_bias and need_bhh else None
         if lstm:  # back from i, f, o, g to PyTorch's i, f, g, o
@@ -206,20 +220,24 @@ class Recurrence(Function):
             dw_ih, dw_hh, db_ih, db_hh = (None if v is None else v[order] for v in (dw_ih, dw_hh, db_ih, db_hh))
         dh0 = xp.ascontiguousarray(dh.T) if need_h0 else None
         dc0 = xp.ascontiguousarray(dc.T) if lstm and need_c0 else None
-        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
+        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
 
 def recurrence(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-               b_hh: Tensor | None, mode: str, reverse: bool = False, lengths=None):
+               b_hh: Tensor | None, w_hr: Tensor | None = None, *, mode: str, reverse: bool = False, lengths=None):
     """Run one layer-direction of an RNN ('RNN_TANH', 'RNN_RELU'), 'LSTM' or 'GRU' over x (T, B, I).
 
-    Returns (output (T, B, H), h_n (B, H), c_n (B, H) or None). `lengths` (B,) is an int
-    array of true sequence lengths, or None when every sequence fills all T steps.
+    Returns (output (T, B, R), h_n (B, R), c_n (B, H) or None), R = H unless an LSTM projects
+    its state with `w_hr` (R, H). `lengths` (B,) is an int array of true sequence lengths, or
+    None when every sequence fills all T steps.
     """
     if mode not in GATES:
         raise ValueError(f"recurrence: mode must be one of {sorted(GATES)}, got {mode!r}")
     T = x.shape[0]
     if lengths is not None:
         lengths = np.asarray(lengths)
-    y = Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse, lengths=lengths)
+    y = Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode, reverse=reverse, lengths=lengths)
+    if w_hr is not None:  # h rows hold R features, padded to H
+        R = w_hr.shape[0]
+        return y[:T, :, :R], y[T, :, :R], y[T + 1]
     return y[:T], y[T], (y[T + 1] if mode == "LSTM" else None)

@@ -317,3 +317,44 @@ def test_char_lstm_generate_carries_state():
     np.testing.assert_array_equal(out.numpy(), seq.numpy())
     logits, (h, c) = model(prompt)
     assert logits.shape == (2, 3, 11) and h.shape == c.shape == (2, 2, 8)
+
+
+@pytest.mark.parametrize("layers,bidir,batch_first,bias,with_hx", CONFIGS)
+def test_lstm_proj_size_matches_torch(layers, bidir, batch_first, bias, with_hx):
+    """proj_size: h_t = W_hr (o * tanh(c_t)), so outputs and h_n have proj_size features while
+    c_n keeps hidden_size; weight_hr_l{k} sits after the biases, as in PyTorch's state_dict."""
+    P = 3
+    tmod, lmod = _pair("LSTM", input_size=I, hidden_size=H, num_layers=layers, bidirectional=bidir,
+                       batch_first=batch_first, bias=bias, proj_size=P)
+    assert repr(lmod) == repr(tmod)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((B, T, I) if batch_first else (T, B, I))
+    S = layers * (2 if bidir else 1)
+    h0 = rng.standard_normal((S, B, P)) if with_hx else None
+    c0 = rng.standard_normal((S, B, H)) if with_hx else None
+
+    def run(m, mod, x, h0, c0):
+        return _flat(mod(x, None if h0 is None else (h0, c0)))
+
+    _compare(tmod, lmod, run, [x, h0, c0])
+
+
+@pytest.mark.parametrize("lengths,enforce_sorted", LENGTHS)
+def test_lstm_proj_size_packed_matches_torch(lengths, enforce_sorted):
+    tmod, lmod = _pair("LSTM", input_size=I, hidden_size=H, num_layers=2, bidirectional=True, proj_size=2)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((T, len(lengths), I))
+
+    def run(m, mod, x):
+        U = trnn if m is torch else lrnn
+        out, (hn, cn) = mod(U.pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted))
+        return [U.pad_packed_sequence(out, total_length=T)[0], hn, cn]
+
+    _compare(tmod, lmod, run, [x])
+
+
+def test_proj_size_errors():
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=-1)

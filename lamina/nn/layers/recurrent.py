@@ -37,7 +37,7 @@ class RNNBase(Module):
     """The shared body of RNN, LSTM and GRU. `mode` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0):
         super().__init__()
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if not 0.0 <= dropout <= 1.0:
@@ -46,37 +46,38 @@ class RNNBase(Module):
             raise ValueError(f"{name}: num_layers and hidden_size must be positive, got {num_layers} and {hidden_size}")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
-        self._name = name
+        if proj_size < 0 or proj_size >= max(hidden_size, 1) or (proj_size and mode != "LSTM"):
+            raise ValueError(f"{name}: proj_size must be 0, or for an LSTM within [0, hidden_size = {hidden_size}), "
+                             f"got {proj_size}")
+        self._name, self.proj_size = name, proj_size
         G, H, D = GATES[mode], hidden_size, 2 if bidirectional else 1
+        R = proj_size or H  # the size of h: the LSTM projects it down from H when proj_size > 0
         bound = 1.0 / math.sqrt(hidden_size)
-        self._weights = []  # per layer, per direction: the attribute names (w_ih, w_hh, b_ih, b_hh)
-        for k in range(num_layers):
-            layer = []
+        for k in range(num_layers):  # PyTorch's names and order; _params finds them again
             for sfx in ("", "_reverse")[:D]:
-                names = [f"weight_ih_l{k}{sfx}", f"weight_hh_l{k}{sfx}"]
-                setattr(self, names[0], _uniform((G * H, input_size if k == 0 else D * H), bound))
-                setattr(self, names[1], _uniform((G * H, H), bound))
+                setattr(self, f"weight_ih_l{k}{sfx}", _uniform((G * H, input_size if k == 0 else D * R), bound))
+                setattr(self, f"weight_hh_l{k}{sfx}", _uniform((G * H, R), bound))
                 if bias:
-                    names += [f"bias_ih_l{k}{sfx}", f"bias_hh_l{k}{sfx}"]
-                    setattr(self, names[2], _uniform((G * H,), bound))
-                    setattr(self, names[3], _uniform((G * H,), bound))
-                layer.append(names)
-            self._weights.append(layer)
+                    setattr(self, f"bias_ih_l{k}{sfx}", _uniform((G * H,), bound))
+                    setattr(self, f"bias_hh_l{k}{sfx}", _uniform((G * H,), bound))
+                if proj_size:
+                    setattr(self, f"weight_hr_l{k}{sfx}", _uniform((R, H), bound))
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.mode == "RNN_RELU":
             s += ", nonlinearity='relu'"
-        for k, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
-                           ("bidirectional", False)):
+        for k, default in (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+                           ("dropout", 0.0), ("bidirectional", False)):
             if getattr(self, k) != default:
                 s += f", {k}={getattr(self, k)}"
         return s
 
     def _params(self, k: int, d: int):
-        names = self._weights[k][d]
-        w = [getattr(self, n) for n in names]
-        return w if self.bias else w + [None, None]
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of layer k, direction d; None for those not there."""
+        sfx = "_reverse" if d else ""
+        return [getattr(self, f"{n}_l{k}{sfx}", None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                                 "weight_hr")]
 
     def _dropout(self, x: Tensor) -> Tensor:
         """Dropout between layers, drawn from lamina's default generator."""
@@ -115,16 +116,18 @@ class RNNBase(Module):
                                    f"got {lengths.tolist()}")
 
         D = 2 if self.bidirectional else 1
+        R = self.proj_size or self.hidden_size
         state_shape = (self.num_layers * D, self.hidden_size) if unbatched else (self.num_layers * D, B, self.hidden_size)
+        h_shape = state_shape[:-1] + (R,)
         if hx is None:
-            h0 = _zeros_like_state(x, (self.num_layers * D, B, self.hidden_size))
-            c0 = _zeros_like_state(x, h0.shape) if lstm else None
+            h0 = _zeros_like_state(x, (self.num_layers * D, B, R))
+            c0 = _zeros_like_state(x, (self.num_layers * D, B, self.hidden_size)) if lstm else None
         else:
             if lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise RuntimeError(f"{name}: expected hx as a tuple (h_0, c_0), got {type(hx).__name__}")
                 h0, c0 = hx
-                _check_state(name, "h_0", h0, state_shape)
+                _check_state(name, "h_0", h0, h_shape)
                 _check_state(name, "c_0", c0, state_shape)
             else:
                 h0, c0 = hx, None
@@ -148,7 +151,7 @@ class RNNBase(Module):
             if self.dropout > 0 and self.training and k < self.num_layers - 1:
                 layer_in = self._dropout(layer_in)
         output = layer_in
-        h_n = ops.stack(h_n)  # (L*D, B, H)
+        h_n = ops.stack(h_n)  # (L*D, B, H), or proj_size for H
         c_n = ops.stack(c_n) if lstm else None
 
         if packed:
@@ -175,11 +178,12 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory, gates i, f, g, o:
-    c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t)."""
+    c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t),  or h_t = W_hr (o * tanh(c_t)) with proj_size."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size)
 
 
 class GRU(RNNBase):
