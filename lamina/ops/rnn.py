@@ -41,8 +41,10 @@ def _lstm_order(xp, H: int):
 
 
 class Recurrence(Function):
-    """Inputs: x (T, B, I), h0 (B, H), c0 (B, H) or None, w_ih, w_hh, b_ih, b_hh (or None).
-    Output: (T + 1, B, H), or (T + 2, B, H) for LSTM: the T outputs, then h_n (then c_n).
+    """Inputs: x (T, B, I), h0 (B, R), c0 (B, H) or None, w_ih, w_hh, b_ih, b_hh (or None), and
+    w_hr (R, H) for an LSTM with a projection (else None; R = H).
+    Output: (T + 1, B, H), or (T + 2, B, H) for LSTM: the T outputs, then h_n (then c_n); the
+    outputs and h_n fill the first R features (`recurrence` slices them out).
 
     Inside, states and gates are kept feature-major, (H, B) and (G*H, B): the per-step product
     is then `W_hh @ h`, which BLAS runs about a third faster than `h @ W_hh^T` for a small
@@ -204,15 +206,14 @@ class Recurrence(Function):
                 dh += dh_keep
         # the input and weight gradients over all time steps, one GEMM each
         need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh, need_whr = self.needs_input_grad
-        dA2 = xp.ascontiguousarray(dA.transpose(1, 0, 2)).reshape(-1, T * B)  # (G*H, T*B)
-        dAh2 = xp.ascontiguousarray(dAh.transpose(1, 0, 2)).reshape(-1, T * B) if gru else dA2
+        dA2 = _steps_as_columns(dA)  # (G*H, T*B)
+        dAh2 = _steps_as_columns(dAh) if gru else dA2
         dx = (dA2.T @ self.w_ih).reshape(x.shape) if need_x else None
         dw_ih = dA2 @ x.reshape(T * B, -1) if need_wih else None
-        dw_hh = dAh2 @ xp.ascontiguousarray(self.h_prev.transpose(1, 0, 2)).reshape(R, T * B).T if need_whh else None
+        dw_hh = dAh2 @ _steps_as_columns(self.h_prev).T if need_whh else None
         dw_hr = None
         if w_hr is not None and need_whr:  # sum over steps of dL/dh_t (o * tanh(c_t))^T: (R, H)
-            flat = lambda a: xp.ascontiguousarray(a.transpose(1, 0, 2)).reshape(a.shape[1], T * B)  # noqa: E731
-            dw_hr = flat(dproj) @ flat(self.unprojected).T
+            dw_hr = _steps_as_columns(dproj) @ _steps_as_columns(self.unprojected).T
         db_ih = dA2.sum(1) if self.has_bias and need_bih else None
         db_hh = dAh2.sum(1) if self.has_bias and need_bhh else None
         if lstm:  # back from i, f, o, g to PyTorch's i, f, g, o
@@ -221,6 +222,12 @@ class Recurrence(Function):
         dh0 = xp.ascontiguousarray(dh.T) if need_h0 else None
         dc0 = xp.ascontiguousarray(dc.T) if lstm and need_c0 else None
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+
+
+def _steps_as_columns(a):
+    """Per-step arrays (T, F, B) as one (F, T*B) matrix: every step's columns side by side."""
+    T, F, B = a.shape
+    return array_module(a).ascontiguousarray(a.transpose(1, 0, 2)).reshape(F, T * B)
 
 
 def recurrence(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
