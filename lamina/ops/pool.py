@@ -128,41 +128,49 @@ class MaxPool2d(Function):
         return best
 
     def _first_hits(self):
-        """For each kernel offset: (k, slice, mask of the windows whose FIRST maximum is there),
-        so ties go to the first offset in scan order, as PyTorch's argmax does."""
+        """For each kernel offset: (k, slice, mask of the windows whose winner is there), in
+        PyTorch's scan order: ties go to the first maximum, and a window holding NaN (whose
+        maximum is NaN) to its last NaN, since PyTorch's scan takes every NaN it meets."""
         xp = array_module(self.best)
-        best, taken = self.best, None
-        nan = bool(xp.isnan(best).any())
-        for k, sl in _offsets(*self.geom[1:]):
-            v = self.buf[sl]
-            hit = v == best
-            if nan:
-                hit |= xp.isnan(v) & xp.isnan(best)
+        best, offsets = self.best, list(_offsets(*self.geom[1:]))
+        hits, taken = [], None
+        for k, sl in offsets:  # first maximum; never true in a NaN window (NaN != NaN)
+            hit = self.buf[sl] == best
             if taken is None:
                 taken = hit.copy()
             else:
                 hit &= ~taken
                 taken |= hit
-            yield k, sl, hit
+            hits.append(hit)
+        if bool(xp.isnan(best).any()):
+            taken = None
+            for i in reversed(range(len(offsets))):  # last NaN
+                hit = xp.isnan(self.buf[offsets[i][1]])
+                if taken is None:
+                    taken = hit.copy()
+                else:
+                    hit &= ~taken
+                    taken |= hit
+                hits[i] |= hit
+        return [(k, sl, hit) for (k, sl), hit in zip(offsets, hits)]
 
     def backward(self, g):
         xp = array_module(g)
-        if bool(xp.isnan(self.best).any()):  # NaN windows send their gradient to the first NaN
-            hits = [hit for _, _, hit in self._first_hits()]
+        if bool(xp.isnan(self.best).any()):  # NaN windows send their gradient to their last NaN
             # g * mask rather than where(mask, g, 0): several times faster in NumPy (a non-finite
             # upstream gradient would leak into the unselected cells, where PyTorch puts 0)
-            gx = _spread(lambda k: g * hits[k], self.x_shape, *self.geom, g.dtype)
-            return gx, None, None, None, None, None, None
-        # Hand each window's gradient to the first offset that holds its maximum: `left` is the
-        # gradient not yet handed out, zeroed where an offset claims it, so a later tie gets 0.
-        # The last offset takes what is left (some offset holds the maximum), so this is three
-        # passes per offset where masks of first hits take about six.
-        offsets = list(_offsets(*self.geom[1:]))
-        left, parts = g, {}
-        for k, sl in offsets[:-1]:
-            parts[k] = part = xp.multiply(left, self.buf[sl] == self.best)
-            left = left - part
-        parts[offsets[-1][0]] = left
+            parts = {k: g * hit for k, _, hit in self._first_hits()}
+        else:
+            # Hand each window's gradient to the first offset that holds its maximum: `left` is
+            # the gradient not yet handed out, zeroed where an offset claims it, so a later tie
+            # gets 0. The last offset takes what is left (some offset holds the maximum), so this
+            # is three passes per offset where masks of first hits take about six.
+            offsets = list(_offsets(*self.geom[1:]))
+            left, parts = g, {}
+            for k, sl in offsets[:-1]:
+                parts[k] = part = xp.multiply(left, self.buf[sl] == self.best)
+                left = left - part
+            parts[offsets[-1][0]] = left
         gx = _spread(parts.__getitem__, self.x_shape, *self.geom, g.dtype)
         return gx, None, None, None, None, None, None
 

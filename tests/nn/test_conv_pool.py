@@ -377,3 +377,20 @@ def test_winograd_is_picked_for_stride_1_3x3_only():
     assert not conv_winograd.use_winograd(x, (64, 16, 3, 3), (1, 1), (1, 1), 2)
     assert not conv_winograd.use_winograd(x[:1, :4, :8, :8], (8, 4, 3, 3), (1, 1), (1, 1), 1)  # too small
     assert not conv_winograd.use_winograd(x[:, :3], (16, 3, 3, 3), (1, 1), (1, 1), 1)  # an RGB stem
+
+
+def test_max_pool2d_nan_windows_match_torch():
+    """A window holding NaN pools to NaN and sends its gradient (and its index) to its last NaN,
+    as torch's scan does; ties elsewhere still go to the first maximum."""
+    x = np.array([[[[1.0, np.nan, 3.0, 3.0], [0.0, 2.0, 3.0, 1.0],
+                    [5.0, 5.0, np.nan, np.nan], [5.0, 1.0, 0.0, 2.0]]]])
+    g = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    lx, tx = lamina.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lo, to = F(lamina).max_pool2d(lx, 2), F(torch).max_pool2d(tx, 2)
+    np.testing.assert_array_equal(lo.detach().numpy(), to.detach().numpy())
+    (lo * lamina.tensor(g)).sum().backward()
+    to.backward(torch.tensor(g))
+    np.testing.assert_array_equal(lx.grad.numpy(), tx.grad.numpy())
+    _, li = F(lamina).max_pool2d(lx, 2, return_indices=True)
+    _, ti = F(torch).max_pool2d(tx, 2, return_indices=True)
+    np.testing.assert_array_equal(li.numpy(), ti.numpy())
