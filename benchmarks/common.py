@@ -6,7 +6,16 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
+
+# Benchmarks import this module before anything else, because two settings must be made
+# before NumPy loads: BLAS reads its thread count then (--threads N), and lamina can only
+# shorten OpenBLAS's after-GEMM spin then (see lamina/backend.py), which its pass threads need.
+if "--threads" in sys.argv:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LAMINA_THREADS"):
+        os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
+import lamina  # noqa: E402,F401
 
 
 def set_threads(n: int | None = None) -> int:
@@ -19,7 +28,8 @@ def set_threads(n: int | None = None) -> int:
 
 
 # After a GEMM, an OpenBLAS worker thread spins for about 100 ms before it sleeps (measured:
-# 0.1 s of CPU during a 0.3 s sleep), and torch's OpenMP threads spin for about 10 ms. On
+# 0.1 s of CPU during a 0.3 s sleep; under 1 ms once lamina has set OPENBLAS_THREAD_TIMEOUT),
+# and torch's OpenMP threads spin for about 10 ms. On
 # 2 cores, whichever library runs next loses a core to the other's spinning thread, so
 # every timed block starts after this long a pause, then one untimed call (waking threads
 # from sleep makes a first call slow: a 0.3 ms Linear took 13 ms straight after the pause).

@@ -20,14 +20,10 @@ import math
 import os
 import sys
 
-if __name__ == "__main__":  # BLAS reads its thread count when NumPy loads: --threads must come first
-    _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, _threads)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare, set_threads  # noqa: E402
 
 CONFIG = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=True,

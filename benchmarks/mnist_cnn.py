@@ -17,14 +17,15 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import torch
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
-import lamina
+import lamina  # noqa: E402
 from lamina.models.lenet import SmallCNN
 from lamina.nn import functional as F
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from common import machine, set_threads, settle  # noqa: E402
 
 BATCH, EPOCH_IMAGES = 128, 60_000

@@ -10,12 +10,13 @@ import argparse
 import json
 import sys
 
-import numpy as np
-import torch
-
-import lamina
-
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import lamina  # noqa: E402
+
 from common import compare, machine, set_threads, table  # noqa: E402
 
 OPS = {

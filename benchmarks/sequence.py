@@ -20,15 +20,10 @@ import argparse
 import os
 import sys
 
-# BLAS reads its thread count when NumPy loads, so --threads must reach it before that;
-# torch gets the same count through set_threads.
-_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, _threads)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare, machine, set_threads, table  # noqa: E402
 
 BATCH, SEQ, WIDTH, HEADS, FF = 32, 64, 128, 4, 512

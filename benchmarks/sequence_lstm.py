@@ -14,13 +14,10 @@ import argparse
 import os
 import sys
 
-if "--threads" in sys.argv:  # BLAS reads its thread count when NumPy is first loaded: set it before
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare, set_threads  # noqa: E402
 
 VOCAB, EMBED, HIDDEN, LAYERS, SEQ, BATCH = 65, 128, 256, 2, 64, 32

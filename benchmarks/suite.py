@@ -18,9 +18,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  first: it sets thread counts and imports lamina before NumPy loads
+import numpy as np  # noqa: E402
 
 TARGET = {"W1": 1.0, "W2": 1.0, "W3": 1.2, "W4": 1.0, "W5": 1.0, "W6": 1.2}
 

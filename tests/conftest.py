@@ -1,5 +1,18 @@
-"""Make tests/helpers.py importable from every test folder."""
+"""Make tests/helpers.py importable from every test folder, and run every test with memory
+passes cut over three threads, however small the arrays (see lamina.backend.split)."""
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def pass_threads(monkeypatch):
+    # Pytest loads NumPy before lamina, so lamina would run each pass on one thread. Three
+    # uneven parts instead check that every split pass touches only its own rows; the
+    # single-thread path is the same function called once over all rows.
+    from lamina import backend
+    monkeypatch.setattr(backend, "PASS_THREADS", 3)
+    monkeypatch.setattr(backend, "SPLIT_MIN_BYTES", 0)

@@ -16,9 +16,10 @@ its own gradients are conv2d's forward and weight gradient.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, copyto, split
 from ..tensor import Tensor
 from . import conv_fft, conv_winograd
+from .reduce import rowsum
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -46,7 +47,7 @@ def _pad_cnhw(x, pads, shape=None):
         return x.transpose(1, 0, 2, 3)  # a view: the im2col copy below reads it in place
     N, C, H, W = x.shape
     out = xp.zeros((C, N, H + t + b, W + l + r), dtype=x.dtype)
-    out[:, :, t:t + H, l:l + W] = x.transpose(1, 0, 2, 3)
+    copyto(out[:, :, t:t + H, l:l + W], x.transpose(1, 0, 2, 3))
     return out
 
 
@@ -62,25 +63,33 @@ def _im2col(xc, kernel, stride, dilation, out_hw, rows=None):
                                           (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw))
     if rows is not None:
         win = win[:, :, :, :, rows]
-    return xp.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3))
+    win = win.transpose(0, 4, 5, 1, 2, 3)
+    cols = xp.empty(win.shape, dtype=xc.dtype)
+    copyto(cols, win)
+    return cols
 
 
 def _col2im_add(acc, gcols, first_row, stride, dilation):
     """Add columns (C, rows, kw, N, Ho, Wo), kernel rows first_row.., onto the padded
     (C, N, Hp, Wp) image `acc`: one strided-slice add per kernel offset (no scatter, no add.at)."""
-    _, rows, kw, _, Ho, Wo = gcols.shape
+    C, rows, kw, _, Ho, Wo = gcols.shape
     (sh, sw), (dh, dw) = stride, dilation
-    for r in range(rows):
-        i = first_row + r
-        for j in range(kw):
-            acc[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gcols[:, r, j]
+
+    def add(cs):
+        for r in range(rows):
+            i = first_row + r
+            for j in range(kw):
+                acc[cs, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gcols[cs, r, j]
+    split(add, C, acc)
 
 
 def _crop_nchw(acc, x_shape, pads):
     """The (C, N, Hp, Wp) padded accumulator -> the (N, C, H, W) image gradient."""
     _, _, H, W = x_shape
     t, _, l, _ = pads
-    return array_module(acc).ascontiguousarray(acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
+    out = array_module(acc).empty((acc.shape[1], acc.shape[0], H, W), dtype=acc.dtype)
+    copyto(out, acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
+    return out
 
 
 def _col2im(gcols, x_shape, pads, stride, dilation):
@@ -138,10 +147,13 @@ def _input_grad(w, g2, x_shape, pads, stride, dilation, out_hw, groups: int):
     acc = xp.zeros((C, N, Hp * Wp + dw * (kw - 1)), dtype=g2.dtype)  # the last offsets overrun the image by that much
     for rows in chunks:
         gcols = xp.matmul(_row_weight(w, rows, groups), g_ext).reshape(C, -1, kw, N, L)
-        for r, i in enumerate(range(rows.start, rows.stop)):
-            for j in range(kw):
-                off = i * dh * Wp + j * dw  # position (ho + i*dh, wo + j*dw) is flat (ho*Wp + wo) + off
-                acc[:, :, off:off + L] += gcols[:, r, j]
+
+        def add(cs):
+            for r, i in enumerate(range(rows.start, rows.stop)):
+                for j in range(kw):
+                    off = i * dh * Wp + j * dw  # position (ho + i*dh, wo + j*dw) is flat (ho*Wp + wo) + off
+                    acc[cs, :, off:off + L] += gcols[cs, r, j]
+        split(add, C, acc)
     return _crop_nchw(acc[:, :, :Hp * Wp].reshape(C, N, Hp, Wp), x_shape, pads)
 
 
@@ -174,6 +186,14 @@ def _add_bias(out, bias):
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1)
     return out
+
+
+def _bias_grad(g):
+    """g (N, O, H, W) summed to (O,): per-(n, o) row sums through BLAS when g is contiguous,
+    several times faster than NumPy's reduction over axes (0, 2, 3)."""
+    if not g.flags.c_contiguous:
+        return g.sum(axis=(0, 2, 3))
+    return rowsum(g.reshape(g.shape[0] * g.shape[1], -1)).reshape(g.shape[:2]).sum(axis=0)
 
 
 def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
@@ -246,7 +266,7 @@ class Conv2d(Function):
         need_x, need_w, need_b = self.needs_input_grad[:3]
         if self.wino is not None:
             gx, gw = conv_winograd.backward(g, self.wino, need_x, need_w)
-            return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None, None, None, None
+            return gx, gw, _bias_grad(g) if need_b else None, None, None, None, None
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups
@@ -259,7 +279,7 @@ class Conv2d(Function):
                 _im2col(self.xc, kernel, self.stride, self.dilation, self.out_hw)
             gw = xp.matmul(_per_image(cols), g.reshape(g.shape[0], g.shape[1], -1).transpose(0, 2, 1)).sum(axis=0)
             self.cols = None
-            gb = g.sum(axis=(0, 2, 3)) if need_b else None
+            gb = _bias_grad(g) if need_b else None
             return None, gw.T.reshape(w.shape), gb, None, None, None, None
         g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
         if need_w:
@@ -291,7 +311,7 @@ class Conv2d(Function):
             if spec is None:
                 spec = conv_fft.spectrum(g, plan.in_g, plan.cdt)
             gw = conv_fft.weight_grad(self.X, spec, plan, self.w.shape)
-        gb = g.sum(axis=(0, 2, 3)) if need_b else None
+        gb = _bias_grad(g) if need_b else None
         return gx, gw, gb, None, None, None, None
 
 
@@ -326,7 +346,7 @@ class ConvTranspose2d(Function):
         if need_w:
             gw = xp.matmul(self.x2, _grouped_cols(cols, G).transpose(0, 2, 1)).reshape(w.shape)
         if need_b:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = _bias_grad(g)
         return gx, gw, gb, None, None, None, None, None
 
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, copyto, split
 
 _BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                 [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64)
@@ -80,7 +80,9 @@ def _tiles(buf, g: Geometry):
     s0, s1, s2, s3 = buf.strides
     view = xp.lib.stride_tricks.as_strided(buf, (6, 6) + buf.shape[:2] + (g.th, g.tw),
                                            (s2, s3, s0, s1, 4 * s2, 4 * s3))
-    return xp.ascontiguousarray(view).reshape(36, -1)
+    T = xp.empty(view.shape, dtype=buf.dtype)
+    copyto(T.transpose(2, 0, 1, 3, 4, 5), view.transpose(2, 0, 1, 3, 4, 5))  # cut over channels
+    return T.reshape(36, -1)
 
 
 def _tile_rows(a):
@@ -107,7 +109,7 @@ def forward(x, w, pads):
     Y = (M.reshape(36, -1).T @ k_out.T).reshape(O, N, g.th, g.tw, 4, 4)  # (o, n, i, j, i', j')
     del M  # big temporaries go as soon as they are used: they set the step's peak memory
     out = xp.empty((N, O, 4 * g.th, 4 * g.tw), dtype=x.dtype)  # viewed (n, o, i, i', j, j')
-    _tile_rows(out.reshape(N, O, g.th, 4, g.tw, 4))[...] = _tile_rows(Y).transpose(1, 0, 2, 4, 3, 5)
+    copyto(_tile_rows(out.reshape(N, O, g.th, 4, g.tw, 4)), _tile_rows(Y).transpose(1, 0, 2, 4, 3, 5))
     del Y
     if (g.Ho, g.Wo) != out.shape[2:]:
         out = xp.ascontiguousarray(out[:, :, :g.Ho, :g.Wo])
@@ -127,7 +129,7 @@ def backward(grad, saved, need_x: bool, need_w: bool):
         grad = full
     g6 = xp.ascontiguousarray(grad).reshape(N, O, g.th, 4, g.tw, 4)  # (n, o, i, i', j, j')
     dY = xp.empty((O, N, g.th, g.tw, 4, 4), dtype=grad.dtype)  # (o, n, i, j, i', j')
-    _tile_rows(dY)[...] = _tile_rows(g6).transpose(1, 0, 2, 4, 3, 5)
+    copyto(_tile_rows(dY), _tile_rows(g6).transpose(1, 0, 2, 4, 3, 5))
     dM = (k_out.T @ dY.reshape(-1, 16).T).reshape(36, O, -1)  # (36, O, N*tiles)
     del dY, g6
     gx = gw = None
@@ -140,16 +142,20 @@ def backward(grad, saved, need_x: bool, need_w: bool):
         dd = (k_in.T @ dV.reshape(36, -1)).reshape(6, 6, C, N, g.th, g.tw)
         del dV, dM
         acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
-        acc[:, :, 4 * g.th:] = 0  # rows and columns that only the overlapping offsets reach
-        acc[:, :, :, 4 * g.tw:] = 0
-        # the first 4x4 offsets of all tiles cover the image once: assigned; the last two rows
-        # and columns of each tile overlap the next tile: added
         offsets = [(u, v) for u in range(6) for v in range(6)]
-        for u, v in offsets:
-            if u < 4 and v < 4:
-                acc[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] = dd[u, v]
-        for u, v in offsets:
-            if u >= 4 or v >= 4:
-                acc[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] += dd[u, v]
+
+        def overlap_add(rows):
+            a, d = acc[rows], dd[:, :, rows]
+            a[:, :, 4 * g.th:] = 0  # rows and columns that only the overlapping offsets reach
+            a[:, :, :, 4 * g.tw:] = 0
+            # the first 4x4 offsets of all tiles cover the image once: assigned; the last two
+            # rows and columns of each tile overlap the next tile: added
+            for u, v in offsets:
+                if u < 4 and v < 4:
+                    a[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] = d[u, v]
+            for u, v in offsets:
+                if u >= 4 or v >= 4:
+                    a[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] += d[u, v]
+        split(overlap_add, C, acc)
         gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads)
     return gx, gw

@@ -394,3 +394,22 @@ def test_max_pool2d_nan_windows_match_torch():
     _, li = F(lamina).max_pool2d(lx, 2, return_indices=True)
     _, ti = F(torch).max_pool2d(tx, 2, return_indices=True)
     np.testing.assert_array_equal(li.numpy(), ti.numpy())
+
+
+@pytest.mark.parametrize("cin,cout,k,s,p,d", [(8, 8, 3, 1, 1, 1), (3, 5, 5, 2, 2, 1), (4, 6, 3, 1, 2, 2)])
+def test_conv2d_pass_threads_change_nothing(cin, cout, k, s, p, d, conv_path, monkeypatch):
+    """Memory passes cut over threads (lamina.backend.split) give the same bits as one thread."""
+    from lamina import backend
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, cin, 11, 12)).astype(np.float32)
+    conv = lamina.nn.Conv2d(cin, cout, k, s, p, d)
+    results = []
+    for threads in (1, 3):
+        monkeypatch.setattr(backend, "PASS_THREADS", threads)
+        lx = lamina.tensor(x, requires_grad=True)
+        conv.zero_grad()
+        y = conv(lx)
+        (y * y).sum().backward()
+        results.append([y.data, lx.grad.data, conv.weight.grad.data, conv.bias.grad.data])
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
