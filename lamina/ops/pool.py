@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module, device_of, to_device
+from ..backend import array_module, copyto, device_of, split, to_device
 from ..tensor import Tensor
 from .conv import _tuple
 
@@ -65,7 +65,7 @@ def _padded(x, padding, need, value):
     if ph == pw == 0 and hb == H and wb == W:
         return x
     buf = xp.full((N, C, hb, wb), value, dtype=x.dtype)
-    buf[:, :, ph:ph + H, pw:pw + W] = x
+    copyto(buf[:, :, ph:ph + H, pw:pw + W], x)
     return buf
 
 
@@ -78,25 +78,34 @@ def _offsets(kernel, stride, dilation, out):
                                slice(j * dw, j * dw + sw * (Wo - 1) + 1, sw))
 
 
-def _spread(g_of, x_shape, padding, kernel, stride, dilation, out, dtype):
-    """The backward of a slice-wise pool: for each offset put g_of(offset) back into its slice,
-    by assignment when windows do not overlap and by adding when they do; then crop the padding."""
-    xp = array_module(g_of(0))
+def _spread(parts, g, x_shape, padding, kernel, stride, dilation, out):
+    """The backward of a slice-wise pool with output gradient g. parts(rows) yields (offset,
+    gradient) for the images `rows`, in offset order; each goes back into its slice, by
+    assignment when windows do not overlap and by adding when they do; then the padding is
+    cropped. Runs over blocks of images on the pass threads."""
     N, C, H, W = x_shape
     (ph, pw), (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = padding, kernel, stride, dilation, out
     need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
     size = (max(need[0], ph + H), max(need[1], pw + W))
     disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
     tiled = (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and size == need
+    slices = dict(_offsets(kernel, stride, dilation, out))
+    xp, dtype = array_module(g), g.dtype
     acc = (xp.empty if tiled else xp.zeros)((N, C) + size, dtype=dtype)  # tiled: every cell is assigned below
-    for k, sl in _offsets(kernel, stride, dilation, out):
-        if disjoint:
-            acc[sl] = g_of(k)
-        else:
-            acc[sl] += g_of(k)
+
+    def spread(rows):
+        a = acc[rows]
+        for k, part in parts(rows):
+            if disjoint:
+                a[slices[k]] = part
+            else:
+                a[slices[k]] += part
+    split(spread, N, acc)
     if acc.shape[2:] == (H, W):
         return acc
-    return xp.ascontiguousarray(acc[:, :, ph:ph + H, pw:pw + W])
+    out = xp.empty(x_shape, dtype=dtype)
+    copyto(out, acc[:, :, ph:ph + H, pw:pw + W])
+    return out
 
 
 class MaxPool2d(Function):
@@ -109,12 +118,16 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out
         need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
         buf = _padded(x, padding, need, -math.inf)
-        best = None
-        for _, sl in _offsets(kernel, stride, dilation, out):
-            if best is None:
-                best = buf[sl].copy()
-            else:
-                xp.maximum(best, buf[sl], out=best)  # NaN propagates, as in PyTorch
+        best = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+
+        def pool(rows):
+            b, src = best[rows], buf[rows]
+            for k, sl in _offsets(kernel, stride, dilation, out):
+                if k == 0:
+                    b[...] = src[sl]
+                else:
+                    xp.maximum(b, src[sl], out=b)  # NaN propagates, as in PyTorch
+        split(pool, x.shape[0], best)
         self.buf, self.best, self.x_shape = buf, best, x.shape
         self.geom = (padding, kernel, stride, dilation, out)
         if found is not None:  # PyTorch's return_indices: flat positions in the unpadded H*W plane
@@ -159,19 +172,25 @@ class MaxPool2d(Function):
         if bool(xp.isnan(self.best).any()):  # NaN windows send their gradient to their last NaN
             # g * mask rather than where(mask, g, 0): several times faster in NumPy (a non-finite
             # upstream gradient would leak into the unselected cells, where PyTorch puts 0)
-            parts = {k: g * hit for k, _, hit in self._first_hits()}
+            hits = self._first_hits()
+
+            def parts(rows):
+                return ((k, g[rows] * hit[rows]) for k, _, hit in hits)
         else:
             # Hand each window's gradient to the first offset that holds its maximum: `left` is
             # the gradient not yet handed out, zeroed where an offset claims it, so a later tie
             # gets 0. The last offset takes what is left (some offset holds the maximum), so this
             # is three passes per offset where masks of first hits take about six.
             offsets = list(_offsets(*self.geom[1:]))
-            left, parts = g, {}
-            for k, sl in offsets[:-1]:
-                parts[k] = part = xp.multiply(left, self.buf[sl] == self.best)
-                left = left - part
-            parts[offsets[-1][0]] = left
-        gx = _spread(parts.__getitem__, self.x_shape, *self.geom, g.dtype)
+
+            def parts(rows):
+                left, buf, best = g[rows], self.buf[rows], self.best[rows]
+                for k, sl in offsets[:-1]:
+                    part = xp.multiply(left, buf[sl] == best)
+                    yield k, part
+                    left = left - part
+                yield offsets[-1][0], left
+        gx = _spread(parts, g, self.x_shape, *self.geom)
         return gx, None, None, None, None, None, None
 
 
@@ -181,19 +200,25 @@ class AvgPool2d(Function):
     def forward(self, x, kernel, stride, padding, out, divisor):
         (kh, kw), (sh, sw), (Ho, Wo) = kernel, stride, out
         buf = _padded(x, padding, ((Ho - 1) * sh + kh, (Wo - 1) * sw + kw), 0)
-        total = None
-        for k, sl in _offsets(kernel, stride, (1, 1), out):
-            if total is None:
-                total = buf[sl].copy()
-            else:
-                total += buf[sl]
+        total = array_module(x).empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+
+        def pool(rows):
+            t, src = total[rows], buf[rows]
+            for k, sl in _offsets(kernel, stride, (1, 1), out):
+                if k == 0:
+                    t[...] = src[sl]
+                else:
+                    t += src[sl]
+            t /= divisor
+        split(pool, x.shape[0], total)
         self.x_shape, self.geom, self.divisor = x.shape, (padding, kernel, stride, (1, 1), out), divisor
-        total /= divisor
         return total
 
     def backward(self, g):
         gq = g / self.divisor
-        return _spread(lambda k: gq, self.x_shape, *self.geom, g.dtype), None, None, None, None, None
+        offsets = [k for k, _ in _offsets(*self.geom[1:])]
+        return _spread(lambda rows: ((k, gq[rows]) for k in offsets), gq, self.x_shape, *self.geom), \
+            None, None, None, None, None
 
 
 def _avg_divisor(x, kernel, stride, padding, out, count_include_pad, divisor_override):

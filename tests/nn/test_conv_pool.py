@@ -397,19 +397,23 @@ def test_max_pool2d_nan_windows_match_torch():
 
 
 @pytest.mark.parametrize("cin,cout,k,s,p,d", [(8, 8, 3, 1, 1, 1), (3, 5, 5, 2, 2, 1), (4, 6, 3, 1, 2, 2)])
-def test_conv2d_pass_threads_change_nothing(cin, cout, k, s, p, d, conv_path, monkeypatch):
-    """Memory passes cut over threads (lamina.backend.split) give the same bits as one thread."""
+@pytest.mark.parametrize("per_image", [False, True])
+def test_conv2d_pass_threads_change_nothing(cin, cout, k, s, p, d, per_image, conv_path, monkeypatch):
+    """Memory passes and per-image GEMMs cut over threads (lamina.backend.split) give the same
+    bits as one thread, with and without an input gradient (a first layer has none)."""
     from lamina import backend
+    if per_image:
+        monkeypatch.setattr(lamina.ops.conv, "PER_IMAGE_GEMM", 0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, cin, 11, 12)).astype(np.float32)
     conv = lamina.nn.Conv2d(cin, cout, k, s, p, d)
     results = []
     for threads in (1, 3):
         monkeypatch.setattr(backend, "PASS_THREADS", threads)
-        lx = lamina.tensor(x, requires_grad=True)
+        lx = lamina.tensor(x, requires_grad=not per_image)
         conv.zero_grad()
         y = conv(lx)
         (y * y).sum().backward()
-        results.append([y.data, lx.grad.data, conv.weight.grad.data, conv.bias.grad.data])
+        results.append([y.data, conv.weight.grad.data, conv.bias.grad.data] + ([] if per_image else [lx.grad.data]))
     for a, b in zip(*results):
         assert np.array_equal(a, b)
