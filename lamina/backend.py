@@ -211,6 +211,17 @@ def split(fn, n: int, work) -> None:
             f.result()
 
 
+def blockwise(fn, *arrays) -> None:
+    """fn(*blocks) over the same blocks of arrays of one shape, viewed flat, on the pass
+    threads; the last array is the one written. Arrays that are not all C-contiguous go to fn
+    whole, once."""
+    if not all(a.flags.c_contiguous and a.shape == arrays[0].shape for a in arrays):
+        fn(*arrays)
+        return
+    flats = [a.reshape(-1) for a in arrays]
+    split(lambda rows: fn(*(f[rows] for f in flats)), flats[0].shape[0], arrays[-1])
+
+
 def copyto(dst, src) -> None:
     """dst[...] = src, cut along axis 0 over the pass threads (src broadcasts to dst)."""
     src = src if src.shape == dst.shape else array_module(src).broadcast_to(src, dst.shape)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, blockwise
 from ..tensor import Tensor
 from .elementwise import _float
 from .reduce import rowdot, rowsum
@@ -24,11 +24,20 @@ class ReLU(Function):
     # The mask is kept as bool, a quarter of the memory of a float one (which NumPy would
     # multiply about 1.8x faster: 20 MB more activation memory on a ResNet-8 step for 0.2 ms)
     def forward(self, x):
-        self.mask = x > 0
-        return x * self.mask
+        xp = array_module(x)
+        self.mask, out = xp.empty(x.shape, dtype=bool), xp.empty_like(x)
+
+        def relu(x, mask, out):
+            xp.greater(x, 0, out=mask)
+            xp.multiply(x, mask, out=out)
+        blockwise(relu, x, self.mask, out)
+        return out
 
     def backward(self, g):
-        return g * self.mask
+        xp = array_module(g)
+        gx = xp.empty_like(g)
+        blockwise(lambda g, mask, gx: xp.multiply(g, mask, out=gx), g, self.mask, gx)
+        return gx
 
 
 ReLU.reads_inputs = False  # backward reads only its own mask

@@ -37,6 +37,17 @@ def rowdot(a, b):
     return xp.einsum("...i,...i->...", a, b)
 
 
+def channel_sum(a):
+    """a (N, C, *) summed to (C,): each (n, c) row summed through BLAS, then the N partial
+    sums added, several times faster than NumPy's reduction over axes (0, 2, ...)."""
+    n, c = a.shape[:2]
+    if a.ndim == 2 or a.size == n * c:
+        return array_module(a).ones(n, dtype=a.dtype) @ a.reshape(n, c)
+    if not a.flags.c_contiguous:
+        return a.sum(axis=(0,) + tuple(range(2, a.ndim)))
+    return rowsum(a.reshape(n * c, -1)).reshape(n, c).sum(axis=0)
+
+
 def _axes(x: Tensor, dim, op: str):
     """Normalise `dim` to a tuple of non-negative axes (None means all), checking the range."""
     nd = x.ndim

@@ -103,6 +103,7 @@ LAYERS = {
     # over 256 KB, so the elementwise passes run in several row blocks, the last one short
     "BatchNorm2d-blocks": (lambda m: m.BatchNorm2d(8), (18, 8, 32, 32)),
     "BatchNorm2d-one": (lambda m: m.BatchNorm2d(3), (1, 3, 5, 4)),  # one sample: viewed (C, H*W)
+    "BatchNorm2d-one-blocks": (lambda m: m.BatchNorm2d(8), (1, 8, 128, 128)),  # one sample, rows in blocks
 }
 
 
