@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, copyto, split
 
 # Use the frequency domain when its estimated flops are below this fraction of im2col's (its
 # small complex GEMMs run slower per flop than one big GEMM, but im2col pays for its copies:
@@ -123,11 +123,16 @@ def spectrum(a, mats, cdt):
     N, C, h, w = a.shape
     rows, cols = mats  # (2P, h), (2Q, w)
     P, Q = rows.shape[0] // 2, cols.shape[0] // 2
-    t = rows @ xp.ascontiguousarray(a.transpose(2, 3, 0, 1)).reshape(h, -1)  # (2P, w*N*C): [re; im] over rows
+    a_t = xp.empty((h, w, N, C), dtype=a.dtype)
+    copyto(a_t, a.transpose(2, 3, 0, 1))
+    t = rows @ a_t.reshape(h, -1)  # (2P, w*N*C): [re; im] over rows
     parts = xp.matmul(cols, t.reshape(2 * P, w, N * C))  # (2P, 2Q, N*C): (re, im) of rows x (re, im) of cols
     out = xp.empty((P, Q, N * C), dtype=cdt)
-    xp.subtract(parts[:P, :Q], parts[P:, Q:], out=out.real)  # (a + ib)(c + id) = (ac - bd) + i(ad + bc)
-    xp.add(parts[:P, Q:], parts[P:, :Q], out=out.imag)
+
+    def combine(r):  # (a + ib)(c + id) = (ac - bd) + i(ad + bc)
+        xp.subtract(parts[:P][r, :Q], parts[P:][r, Q:], out=out[r].real)
+        xp.add(parts[:P][r, Q:], parts[P:][r, :Q], out=out[r].imag)
+    split(combine, P, out)
     return out.reshape(P * Q, N, C)
 
 
@@ -139,8 +144,11 @@ def image(s, mats, N, C):
     z = (rows @ s.reshape(P, Q * N * C)).reshape(-1, Q, N * C)  # (h, Q, N*C), complex
     h, w = z.shape[0], cols.shape[0]
     zz = xp.empty((h, 2 * Q, N * C), dtype=cols.dtype)
-    zz[:, :Q] = z.real
-    zz[:, Q:] = z.imag
+
+    def split_parts(r):
+        zz[r, :Q] = z[r].real
+        zz[r, Q:] = z[r].imag
+    split(split_parts, h, zz)
     # the real part of z times the inverse columns, written straight into (N, C, h, w) order:
     # each image row i is one GEMM whose output rows are strided, so no transposing copy follows
     out = xp.empty((N * C, h, w), dtype=cols.dtype)
