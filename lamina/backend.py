@@ -8,14 +8,25 @@ from __future__ import annotations
 import os
 import sys
 
-# OpenBLAS's worker threads spin for 2^28 TSC ticks (~100 ms) after each GEMM before they
-# sleep. A spinning worker holds a core, so our own pass threads (see `split`) lost more
-# than they gained. 2^20 ticks (under a millisecond) still covers the gaps between the
-# GEMMs of a recurrent step. OpenBLAS reads this once, when NumPy loads it: only possible
-# when lamina is imported before NumPy.
-_SPIN_SET_HERE = "numpy" not in sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in os.environ
-if _SPIN_SET_HERE:
-    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "20"
+
+def _requested_threads() -> int:
+    value = os.environ.get("LAMINA_THREADS", "1").strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"LAMINA_THREADS={value!r}: expected a whole number of threads, 1 or more")
+    return int(value)
+
+
+# Pass threads (see `split`) are opt-in: LAMINA_THREADS=N cuts big memory passes over N
+# threads. They pay only when OpenBLAS's workers stop spinning soon after a GEMM: by default
+# a worker spins for 2^28 TSC ticks (~100 ms), holding the core a pass thread needs, and a
+# split pass then ran slower than one thread. So with LAMINA_THREADS > 1, lamina sets
+# OPENBLAS_THREAD_TIMEOUT=20 (2^20 ticks, under 1 ms), which OpenBLAS reads when NumPy loads
+# it: import lamina before NumPy. Not the default, because a sleeping BLAS worker wakes
+# slowly on a virtual machine: with the short spin, steps of small GEMMs (an MLP) ran 1.1-3x
+# slower, while convolution steps gained 8-15% from the pass threads (2 cores).
+PASS_THREADS = _requested_threads()
+if PASS_THREADS > 1 and "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 import numpy as np  # noqa: E402  (after the OpenBLAS setting above)
 
@@ -168,20 +179,6 @@ def keep_freed_memory() -> bool:
 MALLOC_TUNED = keep_freed_memory()
 
 
-def _pass_threads() -> int:
-    """How many threads `split` uses: LAMINA_THREADS if set, else one per usable core (up to
-    8), but one where OpenBLAS's workers spin long after each GEMM (NumPy loaded before
-    lamina, without OPENBLAS_THREAD_TIMEOUT <= 22)."""
-    if os.environ.get("LAMINA_THREADS"):
-        return max(1, int(os.environ["LAMINA_THREADS"]))
-    timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "")
-    if not (_SPIN_SET_HERE or (timeout.isdigit() and int(timeout) <= 22)):
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(cores, 8)
-
-
-PASS_THREADS = _pass_threads()
 SPLIT_MIN_BYTES = 1 << 20  # below this a pass takes ~50 us, and handing half of it over ~30 us
 _pool = None
 
@@ -190,8 +187,8 @@ def split(fn, n: int, work) -> None:
     """Call fn(rows) for slices `rows` that together cover range(n), on PASS_THREADS threads.
 
     NumPy runs every copy and ufunc on one core, and releases the GIL inside it, so a big
-    memory pass cut into row blocks runs on all cores at once: measured 2x for Winograd's
-    tile copies on 2 cores. `work` is the array the pass writes: on the GPU, or under
+    memory pass cut into row blocks runs on several cores at once: measured 2x for Winograd's
+    tile copies on 2 cores (with OpenBLAS's short spin; see PASS_THREADS above). `work` is the array the pass writes: on the GPU, or under
     SPLIT_MIN_BYTES, fn runs once over everything. fn must touch only its own rows.
     """
     global _pool

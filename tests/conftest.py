@@ -10,9 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(autouse=True)
 def pass_threads(monkeypatch):
-    # Pytest loads NumPy before lamina, so lamina would run each pass on one thread. Three
-    # uneven parts instead check that every split pass touches only its own rows; the
-    # single-thread path is the same function called once over all rows.
+    # Pass threads are opt-in (LAMINA_THREADS), so by default each pass runs once over all
+    # rows. Three uneven parts check that every split pass touches only its own rows.
     from lamina import backend
     monkeypatch.setattr(backend, "PASS_THREADS", 3)
     monkeypatch.setattr(backend, "SPLIT_MIN_BYTES", 0)
