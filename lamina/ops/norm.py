@@ -74,7 +74,7 @@ class LayerNorm(Function):
         return gx, gw, gb, None, None
 
 
-def _in_blocks(fn, out, block_bytes=1 << 18):
+def _in_blocks(fn, out, block_bytes=1 << 19):
     """fn(rows) over slices of about `block_bytes` of the rows of `out` (the 2-D array the
     passes write): a pass made block by block over several arrays finds each block still in
     L2 cache when the next pass over it comes. One thread: cut over the pass threads, the

@@ -100,7 +100,7 @@ LAYERS = {
     "BatchNorm2d-noaffine": (lambda m: m.BatchNorm2d(3, affine=False), (4, 3, 5, 5)),
     "BatchNorm2d-nostats": (lambda m: m.BatchNorm2d(3, track_running_stats=False), (4, 3, 5, 5)),
     "BatchNorm2d-cumulative": (lambda m: m.BatchNorm2d(3, momentum=None), (4, 3, 2, 2)),
-    # over 256 KB, so the elementwise passes run in several row blocks, the last one short
+    # over 512 KB, so the elementwise passes run in several row blocks, the last one short
     "BatchNorm2d-blocks": (lambda m: m.BatchNorm2d(8), (18, 8, 32, 32)),
     "BatchNorm2d-one": (lambda m: m.BatchNorm2d(3), (1, 3, 5, 4)),  # one sample: viewed (C, H*W)
     "BatchNorm2d-one-blocks": (lambda m: m.BatchNorm2d(8), (1, 8, 128, 128)),  # one sample, rows in blocks
