@@ -64,6 +64,7 @@ def conv_path(request, monkeypatch):
     monkeypatch.setattr(conv_winograd, "ENABLED", request.param == "winograd")
     monkeypatch.setattr(conv_winograd, "MIN_FLOPS", 0)
     monkeypatch.setattr(conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv_winograd, "MIN_PIXELS", 0)
     return request.param
 
 
@@ -377,6 +378,9 @@ def test_winograd_is_picked_for_stride_1_3x3_only():
     assert not conv_winograd.use_winograd(x, (64, 16, 3, 3), (1, 1), (1, 1), 2)
     assert not conv_winograd.use_winograd(x[:1, :4, :8, :8], (8, 4, 3, 3), (1, 1), (1, 1), 1)  # too small
     assert not conv_winograd.use_winograd(x[:, :3], (16, 3, 3, 3), (1, 1), (1, 1), 1)  # an RGB stem
+    # an 8x8 image goes to the frequency domain, which measured faster there
+    assert not conv_winograd.use_winograd(x[:, :, :8, :8], (64, 32, 3, 3), (1, 1), (1, 1), 1)
+    assert conv_fft.use_fft(x[:, :, :8, :8], (64, 32, 3, 3), (1, 1), (1, 1), 1, (1, 1, 1, 1))
 
 
 def test_max_pool2d_nan_windows_match_torch():
