@@ -127,6 +127,7 @@ def spectrum(a, mats, cdt):
     # place as a transposed operand, so no transposing copy of it is made (measured 10-25% faster)
     t = xp.matmul(cols, a.reshape(N * C, h, w).transpose(1, 2, 0))  # (h, 2Q, N*C)
     parts = (rows @ t.reshape(h, -1)).reshape(2 * P, 2 * Q, N * C)  # (re, im) of rows x (re, im) of cols
+    del t  # big temporaries go as soon as the next is made: they set the step's peak memory
     out = xp.empty((P, Q, N * C), dtype=cdt)
 
     def combine(r):  # (a + ib)(c + id) = (ac - bd) + i(ad + bc)
@@ -149,6 +150,7 @@ def image(s, mats, N, C):
         zz[r, :Q] = z[r].real
         zz[r, Q:] = z[r].imag
     split(split_parts, h, zz)
+    del z
     # the real part of z times the inverse columns, written straight into (N, C, h, w) order:
     # each image row i is one GEMM whose output rows are strided, so no transposing copy follows
     out = xp.empty((N * C, h, w), dtype=cols.dtype)

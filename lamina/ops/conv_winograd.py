@@ -107,6 +107,7 @@ def forward(x, w, pads):
     k_in, k_w, k_out = _matrices(np.dtype(x.dtype).str, xp.__name__)
     buf = _pad_cnhw(x, (t, g.Hp - H - t, l, g.Wp - W - l))  # (C, N, Hp, Wp)
     V = (k_in @ _tiles(buf, g)).reshape(36, C, -1)  # (36, C, N*tiles)
+    del buf
     U = (k_w @ w.transpose(2, 3, 0, 1).reshape(9, O * C)).reshape(36, O, C)
     M = U @ V  # (36, O, N*tiles): one GEMM per transform point
     Y = (M.reshape(36, -1).T @ k_out.T).reshape(O, N, g.th, g.tw, 4, 4)  # (o, n, i, j, i', j')
@@ -142,8 +143,9 @@ def backward(grad, saved, need_x: bool, need_w: bool):
         gw = xp.ascontiguousarray(gw)
     if need_x:
         dV = U.transpose(0, 2, 1) @ dM  # (36, C, N*tiles)
+        del dM  # each big temporary goes as soon as the next is made: they set the peak
         dd = (k_in.T @ dV.reshape(36, -1)).reshape(6, 6, C, N, g.th, g.tw)
-        del dV, dM
+        del dV
         acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
         offsets = [(u, v) for u in range(6) for v in range(6)]
 
