@@ -173,8 +173,8 @@ def _per_image(cols):
 
 def _per_image_matmul(a, b):
     """matmul(a, b) where b (or a) holds one matrix per image along axis 0, cut into blocks of
-    images over the pass threads: OpenBLAS runs such small GEMMs (a first layer's 16 x 25 by
-    25 x 784) on one core each, so splitting the batch measured 2-3x faster on 2 cores."""
+    images over the pass threads (LAMINA_THREADS): OpenBLAS runs such small GEMMs (a first
+    layer's 16 x 25 by 25 x 784) on one core each; split, they measured 2-3x faster on 2 cores."""
     xp = array_module(b)
     N = max(a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1)
     out = xp.empty((N, a.shape[-2], b.shape[-1]), dtype=xp.result_type(a, b))

@@ -123,8 +123,7 @@ class BatchNorm(Function):
         m = x.size // c
         if training:
             mean = _channel_sum(x3) / m
-            out, em, x2 = xp.empty_like(_rows(x3)), self._spread(mean, x3), _rows(x3)
-            _in_blocks(lambda rows: xp.subtract(x2[rows], _at(em, rows), out=out[rows]), out)  # centred: no cancellation
+            out = _rows(x3) - self._spread(mean, x3)  # centred first: two passes, no cancellation
             var = _channel_dot(out.reshape(x3.shape), out.reshape(x3.shape)) / m
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
