@@ -73,6 +73,11 @@ def test_conv2d(cin, cout, k, s, p, d, g, bias, conv_path):
     compare_layer(lambda m: m.nn.Conv2d(cin, cout, k, s, p, d, g, bias), (2, cin, 9, 10))
 
 
+def test_conv2d_one_image_with_bias(conv_path):
+    """Batch 1 adds the bias by broadcasting rather than through a spread row."""
+    compare_layer(lambda m: m.nn.Conv2d(4, 6, 3, padding=1), (1, 4, 9, 10))
+
+
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_conv2d_padding_modes(mode, conv_path):
     compare_layer(lambda m: m.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode), (2, 2, 6, 7))
