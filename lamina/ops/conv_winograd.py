@@ -147,20 +147,27 @@ def backward(grad, saved, need_x: bool, need_w: bool):
         dd = (k_in.T @ dV.reshape(36, -1)).reshape(6, 6, C, N, g.th, g.tw)
         del dV
         acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
-        offsets = [(u, v) for u in range(6) for v in range(6)]
 
         def overlap_add(rows):
             a, d = acc[rows], dd[:, :, rows]
-            a[:, :, 4 * g.th:] = 0  # rows and columns that only the overlapping offsets reach
-            a[:, :, :, 4 * g.tw:] = 0
-            # the first 4x4 offsets of all tiles cover the image once: assigned; the last two
-            # rows and columns of each tile overlap the next tile: added
-            for u, v in offsets:
-                if u < 4 and v < 4:
-                    a[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] = d[u, v]
-            for u, v in offsets:
-                if u >= 4 or v >= 4:
-                    a[:, :, u:u + 4 * g.th:4, v:v + 4 * g.tw:4] += d[u, v]
+            th4, tw4 = 4 * g.th, 4 * g.tw
+            a[:, :, :, tw4:] = 0  # columns that only the overlapping offsets reach
+            # A tile's last two rows overlap the next tile's first two: folded into them first,
+            # in tile space (one pass over contiguous runs), so only the columns overlap below.
+            d[:2, :, :, :, 1:] += d[4:, :, :, :, :-1]
+            for u in range(4):  # the first 4x4 offsets cover the image once: assigned
+                for v in range(4):
+                    a[:, :, u:u + th4:4, v:v + tw4:4] = d[u, v]
+            for u in range(4):  # the last two columns of each tile overlap the next tile: added
+                for v in (4, 5):
+                    a[:, :, u:u + th4:4, v:v + tw4:4] += d[u, v]
+            # the last row of tiles has no next tile to fold into: its last two rows go to the
+            # two image rows below the tiles
+            for u in (4, 5):
+                row, last = a[:, :, th4 + u - 4], d[u, :, :, :, -1]
+                row[:, :, :tw4] = 0
+                for v in range(6):
+                    row[:, :, v:v + tw4:4] += last[v]
         split(overlap_add, C, acc)
         gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads)
     return gx, gw
