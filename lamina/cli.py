@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--data-root", help="folder holding the data sets")
     common(ls)
 
-    b = sub.add_parser("bench", help="the speed suite: training steps of lamina against PyTorch (needs torch)")
-    b.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to benchmarks/suite.py (--only W1,W3 ...)")
+    b = sub.add_parser("bench", help="the speed suite: training steps of lamina against PyTorch (needs torch); "
+                                     "other arguments go to benchmarks/suite.py (--only W1,W3 ...)")
     common(b)
 
     d = sub.add_parser("demo", help="train a small CNN on the bundled MNIST digits (about a minute)")
@@ -166,7 +166,11 @@ COMMANDS = {"train": cmd_train, "bench": cmd_bench, "evaluate": cmd_evaluate, "p
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lamina` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":  # only bench passes arguments on (to benchmarks/suite.py)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.bench_args = extra
     if not args.command:
         _parser().print_help()
         return 2

@@ -80,6 +80,21 @@ def test_list(capsys):
     assert re.search(r"cifar10\s+(present|missing)", out)
 
 
+def test_bench_passes_its_options_to_the_suite(capsys, monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda argv: calls.append(argv) or 0)
+    code, _, _ = run_cli(capsys, "bench", "--only", "W1,W3", "--rounds", "3", "--no-memory")
+    assert code == 0
+    (argv,) = calls
+    assert argv[1].endswith("benchmarks/suite.py") and argv[2:] == ["--only", "W1,W3", "--rounds", "3", "--no-memory"]
+
+
+def test_other_commands_refuse_unknown_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["list", "--rounds", "3"])
+    assert e.value.code == 2 and "unrecognized arguments: --rounds 3" in capsys.readouterr().err
+
+
 # ---- errors: one line each, no traceback -------------------------------------------------
 
 def test_error_unknown_task(capsys):
