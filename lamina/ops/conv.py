@@ -196,15 +196,16 @@ def _grouped_cols(cols, groups: int):
 
 
 def _add_bias(out, bias):
-    """out (N, O, Ho, Wo), a fresh contiguous array, plus a per-channel bias (or None), in
-    place. The bias is spread into one (O*Ho*Wo,) row, which NumPy adds to each image about 2x
-    faster than it broadcasts bias[:, None, None] (batch 1 skips the spreading copy)."""
-    if bias is not None:
-        N, O = out.shape[:2]
-        if N == 1:
-            out.reshape(O, -1)[...] += bias[:, None]
-        else:
-            out.reshape(N, -1)[...] += array_module(out).repeat(bias, out.size // (N * O))
+    """out (N, O, Ho, Wo), a fresh array, plus a per-channel bias (or None), in place. The bias
+    is spread into one (O*Ho*Wo,) row, which NumPy adds to each image about 2x faster than it
+    broadcasts bias[:, None, None] (batch 1 skips the spreading copy)."""
+    if bias is None:
+        return out
+    N, O = out.shape[:2]
+    if N == 1 or not out.flags.c_contiguous:  # (a reshape of a strided array would be a copy)
+        out += bias.reshape(1, -1, 1, 1)
+    else:
+        out.reshape(N, -1)[...] += array_module(out).repeat(bias, out.size // (N * O))
     return out
 
 
