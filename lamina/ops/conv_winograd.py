@@ -16,8 +16,9 @@ Layout is chosen for memory passes, which are half the cost here (the GEMMs the 
   with its 16 values together; moving tiles into NCHW then moves each tile row's four
   floats as one 16-byte unit (`_tile_rows`), 2.5-4x faster than a copy float by float;
   backward reads the output gradient the same way;
-- backward runs the three maps transposed, and the input gradient's tiles go back as 16
-  assignments plus 20 adds where neighbouring tiles overlap.
+- backward runs the three maps transposed; the input gradient's tiles first fold their
+  last two rows into the next tile's first two (one pass in tile space), then go back as
+  16 assignments plus 8 adds where neighbouring tiles' columns overlap.
 """
 from __future__ import annotations
 
