@@ -188,8 +188,9 @@ def split(fn, n: int, work) -> None:
 
     NumPy runs every copy and ufunc on one core, and releases the GIL inside it, so a big
     memory pass cut into row blocks runs on several cores at once: measured 2x for Winograd's
-    tile copies on 2 cores (with OpenBLAS's short spin; see PASS_THREADS above). `work` is the array the pass writes: on the GPU, or under
-    SPLIT_MIN_BYTES, fn runs once over everything. fn must touch only its own rows.
+    tile copies on 2 cores (with OpenBLAS's short spin; see PASS_THREADS above). `work` is
+    the array the pass writes: on the GPU, or under SPLIT_MIN_BYTES, fn runs once over
+    everything. fn must touch only its own rows.
     """
     global _pool
     parts = min(PASS_THREADS, n)
