@@ -228,8 +228,8 @@ class Conv2d(Function):
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
         self.w, self.plan, self.wino = w, None, None
         if conv_winograd.use_winograd(x, w.shape, stride, dilation, groups):
-            out, self.wino = conv_winograd.forward(x, w, pads)  # 3x3, stride 1: Winograd F(4x4, 3x3)
-            return _add_bias(out, b)
+            out, self.wino = conv_winograd.forward(x, w, b, pads)  # 3x3, stride 1: Winograd F(4x4, 3x3)
+            return out
         if conv_fft.use_fft(x, w.shape, stride, dilation, groups, pads):
             # stride 1 with a kernel of 5x5 and up on a small image: in the frequency domain
             self.plan = conv_fft.plan_for(x, kh, kw, pads)
@@ -278,8 +278,8 @@ class Conv2d(Function):
         xp = array_module(g)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         if self.wino is not None:
-            gx, gw = conv_winograd.backward(g, self.wino, need_x, need_w)
-            return gx, gw, channel_sum(g) if need_b else None, None, None, None, None
+            gx, gw, gb = conv_winograd.backward(g, self.wino, need_x, need_w, need_b)
+            return gx, gw, gb, None, None, None, None
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups

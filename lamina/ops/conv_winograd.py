@@ -16,6 +16,10 @@ Layout is chosen for memory passes, which are half the cost here (the GEMMs the 
   with its 16 values together; moving tiles into NCHW then moves each tile row's four
   floats as one 16-byte unit (`_tile_rows`), 2.5-4x faster than a copy float by float;
   backward reads the output gradient the same way;
+- the bias rides in the transform domain: column 7 of the output transform (point (1, 1),
+  A^T's all-ones column twice) is all ones, so adding b to M[7] adds it to every output of
+  the tile, a pass over 1/36 of M instead of the whole output; for the same reason the
+  bias gradient is dM[7]'s sum (1/16 of the output gradient);
 - backward runs the three maps transposed; the input gradient's tiles first fold their
   last two rows into the next tile's first two (one pass in tile space), then go back as
   16 assignments plus 8 adds where neighbouring tiles' columns overlap.
@@ -27,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..backend import array_module, copyto, split
+from .reduce import rowsum
 
 _BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                 [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64)
@@ -34,6 +39,9 @@ _G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
                [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], dtype=np.float64)
 _AT = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
                dtype=np.float64)
+
+# k_out[:, BIAS_POINT] is all ones: a value added there reaches all 16 outputs of a tile
+BIAS_POINT = 7
 
 # below this many flops (im2col's count) the extra Python of the transforms does not pay
 MIN_FLOPS = 30e6
@@ -97,8 +105,8 @@ def _tile_rows(a):
     return a.view(xp.complex128)  # float32: last axis 4 -> 1; float64: 4 -> 2
 
 
-def forward(x, w, pads):
-    """(out (N, O, Ho, Wo), saved) for backward."""
+def forward(x, w, bias, pads):
+    """(out (N, O, Ho, Wo), saved) for backward; bias (O,) or None."""
     from .conv import _pad_cnhw  # the channel-major padded copy im2col uses
     xp = array_module(x)
     N, C, H, W = x.shape
@@ -111,6 +119,8 @@ def forward(x, w, pads):
     del buf
     U = (k_w @ w.transpose(2, 3, 0, 1).reshape(9, O * C)).reshape(36, O, C)
     M = U @ V  # (36, O, N*tiles): one GEMM per transform point
+    if bias is not None:
+        M[BIAS_POINT] += bias[:, None]
     Y = (M.reshape(36, -1).T @ k_out.T).reshape(O, N, g.th, g.tw, 4, 4)  # (o, n, i, j, i', j')
     del M  # big temporaries go as soon as they are used: they set the step's peak memory
     out = xp.empty((N, O, 4 * g.th, 4 * g.tw), dtype=x.dtype)  # viewed (n, o, i, i', j, j')
@@ -121,8 +131,8 @@ def forward(x, w, pads):
     return out, (g, V, U)
 
 
-def backward(grad, saved, need_x: bool, need_w: bool):
-    """(dL/dx, dL/dw), each None unless asked for."""
+def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False):
+    """(dL/dx, dL/dw, dL/db), each None unless asked for."""
     from .conv import _crop_nchw
     g, V, U = saved
     xp = array_module(grad)
@@ -137,7 +147,9 @@ def backward(grad, saved, need_x: bool, need_w: bool):
     copyto(_tile_rows(dY), _tile_rows(g6).transpose(1, 0, 2, 4, 3, 5))
     dM = (k_out.T @ dY.reshape(-1, 16).T).reshape(36, O, -1)  # (36, O, N*tiles)
     del dY, g6
-    gx = gw = None
+    gx = gw = gb = None
+    if need_b:
+        gb = rowsum(dM[BIAS_POINT])
     if need_w:
         dU = dM @ V.transpose(0, 2, 1)  # (36, O, C)
         gw = (k_w.T @ dU.reshape(36, -1)).reshape(3, 3, O, C).transpose(2, 3, 0, 1)
@@ -171,4 +183,4 @@ def backward(grad, saved, need_x: bool, need_w: bool):
                     row[:, :, v:v + tw4:4] += last[v]
         split(overlap_add, C, acc)
         gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads)
-    return gx, gw
+    return gx, gw, gb
