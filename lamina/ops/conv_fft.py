@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..backend import array_module, split
+from ..backend import array_module, empty_rows, split
 
 # Use the frequency domain when its estimated flops are below this fraction of im2col's (its
 # small complex GEMMs run slower per flop than one big GEMM, but im2col pays for its copies:
@@ -125,8 +125,11 @@ def spectrum(a, mats, cdt):
     P, Q = rows.shape[0] // 2, cols.shape[0] // 2
     # over columns first, one GEMM per image row i: (2Q, w) @ a[:, :, i, :].T, the input read in
     # place as a transposed operand, so no transposing copy of it is made (measured 10-25% faster)
-    t = xp.matmul(cols, a.reshape(N * C, h, w).transpose(1, 2, 0))  # (h, 2Q, N*C)
-    parts = (rows @ t.reshape(h, -1)).reshape(2 * P, 2 * Q, N * C)  # (re, im) of rows x (re, im) of cols
+    # (N*C is often a multiple of 1024: empty_rows keeps the GEMMs' rows off shared cache sets)
+    t = empty_rows(xp, h, 2 * Q * N * C, rows.dtype)
+    xp.matmul(cols, a.reshape(N * C, h, w).transpose(1, 2, 0), out=t.reshape(h, 2 * Q, N * C))
+    parts = xp.matmul(rows, t, out=empty_rows(xp, 2 * P, t.shape[1], rows.dtype))
+    parts = parts.reshape(2 * P, 2 * Q, N * C)  # (re, im) of rows x (re, im) of cols
     del t  # big temporaries go as soon as the next is made: they set the step's peak memory
     out = xp.empty((P, Q, N * C), dtype=cdt)
 
@@ -142,7 +145,8 @@ def image(s, mats, N, C):
     xp = array_module(s)
     rows, cols = mats  # complex (h, P), real (w, 2Q)
     P, Q = rows.shape[1], cols.shape[1] // 2
-    z = (rows @ s.reshape(P, Q * N * C)).reshape(-1, Q, N * C)  # (h, Q, N*C), complex
+    z = xp.matmul(rows, s.reshape(P, Q * N * C), out=empty_rows(xp, rows.shape[0], Q * N * C, rows.dtype))
+    z = z.reshape(-1, Q, N * C)  # (h, Q, N*C), complex
     h, w = z.shape[0], cols.shape[0]
     zz = xp.empty((h, 2 * Q, N * C), dtype=cols.dtype)
 
@@ -167,13 +171,24 @@ def kernel_spectrum(w, plan):
     return xp.ascontiguousarray(k.transpose(0, 3, 2, 1)).reshape(plan.P * plan.Q, C, O)
 
 
+def _per_frequency(a, b, P: int):
+    """a (F, n, k) @ b (F, k, m), one small product per frequency, written as the (P, Q*n*m)
+    rows `image` transforms, an odd number of cache lines apart (see backend.empty_rows)."""
+    xp = array_module(a)
+    F, n, m = a.shape[0], a.shape[1], b.shape[2]
+    k, Q = a.shape[2], F // P
+    out = empty_rows(xp, P, Q * n * m, xp.result_type(a, b))
+    xp.matmul(a.reshape(P, Q, n, k), b.reshape(P, Q, k, m), out=out.reshape(P, Q, n, m))
+    return out
+
+
 def forward(x, w, plan):
     """(out (N, O, Ho, Wo), X, K): X and K are kept for backward."""
     N, C = x.shape[:2]
     O = w.shape[0]
     X = spectrum(x, plan.in_x, plan.cdt)  # (F, N, C)
     K = kernel_spectrum(w, plan)  # (F, C, O)
-    out = image(X @ K, plan.out_y, N, O)
+    out = image(_per_frequency(X, K, plan.P), plan.out_y, N, O)
     return out, X, K
 
 
@@ -181,7 +196,7 @@ def input_grad(g, K, plan):
     N, O = g.shape[:2]
     C = K.shape[1]
     G = spectrum(g, plan.in_g, plan.cdt)  # (F, N, O)
-    return image(G @ K.conj().transpose(0, 2, 1), plan.out_x, N, C), G
+    return image(_per_frequency(G, K.conj().transpose(0, 2, 1), plan.P), plan.out_x, N, C), G
 
 
 def weight_grad(X, G, plan, w_shape):

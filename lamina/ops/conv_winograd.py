@@ -20,6 +20,8 @@ Layout is chosen for memory passes, which are half the cost here (the GEMMs the 
   A^T's all-ones column twice) is all ones, so adding b to M[7] adds it to every output of
   the tile, a pass over 1/36 of M instead of the whole output; for the same reason the
   bias gradient is dM[7]'s sum (1/16 of the output gradient);
+- the transforms' big matrices come from `backend.empty_rows`, whose rows are not a multiple
+  of 4 KB apart (C*N*tiles floats often is): 20-30% faster GEMMs;
 - backward runs the three maps transposed; the input gradient's tiles first fold their
   last two rows into the next tile's first two (one pass in tile space), then go back as
   16 assignments plus 8 adds where neighbouring tiles' columns overlap.
@@ -30,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..backend import array_module, copyto, split
+from ..backend import array_module, copyto, empty_rows, split
 from .reduce import rowsum
 
 _BT = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
@@ -86,26 +88,13 @@ class Geometry:
         self.Hp, self.Wp = 4 * self.th + 2, 4 * self.tw + 2
 
 
-def _rows(xp, rows: int, cols: int, dtype):
-    """An uninitialised (rows, cols) matrix whose rows lie an odd number of 64-byte lines
-    apart. The transforms' GEMMs read and write 36 rows at once; rows a multiple of 4 KB
-    apart (C*N*tiles floats often is: 100352 for 32 channels, 64 images of 28x28) fall on
-    the same cache sets, and the kernel input transform, the output gradient's transform and
-    the input gradient's ran 20-30% slower. (The output transform reads M transposed and
-    measured faster without the gap, so M is left plain.)"""
-    unit = 64 // np.dtype(dtype).itemsize
-    lines = -(-cols // unit)
-    lines += 1 - lines % 2
-    return xp.empty((rows, lines * unit), dtype=dtype)[:, :cols]
-
-
 def _tiles(buf, g: Geometry):
     """Padded (C, N, Hp, Wp) -> the (36, C*N*tiles) matrix of 6x6 tiles, 4 apart."""
     xp = array_module(buf)
     s0, s1, s2, s3 = buf.strides
     view = xp.lib.stride_tricks.as_strided(buf, (6, 6) + buf.shape[:2] + (g.th, g.tw),
                                            (s2, s3, s0, s1, 4 * s2, 4 * s3))
-    T = _rows(xp, 36, g.C * g.N * g.th * g.tw, buf.dtype)
+    T = empty_rows(xp, 36, g.C * g.N * g.th * g.tw, buf.dtype)
     copyto(T.reshape(view.shape).transpose(2, 0, 1, 3, 4, 5), view.transpose(2, 0, 1, 3, 4, 5))  # cut over channels
     return T
 
@@ -129,10 +118,12 @@ def forward(x, w, bias, pads):
     k_in, k_w, k_out = _matrices(np.dtype(x.dtype).str, xp.__name__)
     buf = _pad_cnhw(x, (t, g.Hp - H - t, l, g.Wp - W - l))  # (C, N, Hp, Wp)
     T = _tiles(buf, g)
-    V = xp.matmul(k_in, T, out=_rows(xp, 36, T.shape[1], x.dtype)).reshape(36, C, -1)  # (36, C, N*tiles)
+    V = xp.matmul(k_in, T, out=empty_rows(xp, 36, T.shape[1], x.dtype)).reshape(36, C, -1)  # (36, C, N*tiles)
     del buf, T
     U = (k_w @ w.transpose(2, 3, 0, 1).reshape(9, O * C)).reshape(36, O, C)
-    M = U @ V  # (36, O, N*tiles): one GEMM per transform point
+    # (36, O, N*tiles): one GEMM per transform point. M stays a plain array: the output
+    # transform reads it transposed, and that measured faster without empty_rows' gap
+    M = U @ V
     if bias is not None:
         M[BIAS_POINT] += bias[:, None]
     Y = (M.reshape(36, -1).T @ k_out.T).reshape(O, N, g.th, g.tw, 4, 4)  # (o, n, i, j, i', j')
@@ -159,7 +150,7 @@ def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False):
     g6 = xp.ascontiguousarray(grad).reshape(N, O, g.th, 4, g.tw, 4)  # (n, o, i, i', j, j')
     dY = xp.empty((O, N, g.th, g.tw, 4, 4), dtype=grad.dtype)  # (o, n, i, j, i', j')
     copyto(_tile_rows(dY), _tile_rows(g6).transpose(1, 0, 2, 4, 3, 5))
-    dM = xp.matmul(k_out.T, dY.reshape(-1, 16).T, out=_rows(xp, 36, dY.size // 16, grad.dtype))
+    dM = xp.matmul(k_out.T, dY.reshape(-1, 16).T, out=empty_rows(xp, 36, dY.size // 16, grad.dtype))
     dM = dM.reshape(36, O, -1)  # (36, O, N*tiles)
     del dY, g6
     gx = gw = gb = None
@@ -170,9 +161,9 @@ def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False):
         gw = (k_w.T @ dU.reshape(36, -1)).reshape(3, 3, O, C).transpose(2, 3, 0, 1)
         gw = xp.ascontiguousarray(gw)
     if need_x:
-        dV = xp.matmul(U.transpose(0, 2, 1), dM, out=_rows(xp, 36, C * dM.shape[2], grad.dtype).reshape(36, C, -1))
+        dV = xp.matmul(U.transpose(0, 2, 1), dM, out=empty_rows(xp, 36, C * dM.shape[2], grad.dtype).reshape(36, C, -1))
         del dM  # each big temporary goes as soon as the next is made: they set the peak
-        dd = xp.matmul(k_in.T, dV.reshape(36, -1), out=_rows(xp, 36, dV[0].size, grad.dtype))
+        dd = xp.matmul(k_in.T, dV.reshape(36, -1), out=empty_rows(xp, 36, dV[0].size, grad.dtype))
         dd = dd.reshape(6, 6, C, N, g.th, g.tw)
         del dV
         acc = xp.empty((C, N, g.Hp, g.Wp), dtype=grad.dtype)
