@@ -16,7 +16,7 @@ its own gradients are conv2d's forward and weight gradient.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module, copyto, split
+from ..backend import array_module, copyto, empty_rows, split
 from ..tensor import Tensor
 from . import conv_fft, conv_winograd
 from .reduce import channel_sum
@@ -64,7 +64,8 @@ def _im2col(xc, kernel, stride, dilation, out_hw, rows=None):
     if rows is not None:
         win = win[:, :, :, :, rows]
     win = win.transpose(0, 4, 5, 1, 2, 3)
-    cols = xp.empty(win.shape, dtype=xc.dtype)
+    C, r, kw_, N = win.shape[:4]
+    cols = empty_rows(xp, C * r * kw_, N * Ho * Wo, xc.dtype).reshape(win.shape)  # GEMM rows off shared cache sets
     copyto(cols, win)
     return cols
 
@@ -136,7 +137,9 @@ def _input_grad(w, g2, x_shape, pads, stride, dilation, out_hw, groups: int):
     if tuple(stride) != (1, 1) or Wp > 1.2 * Wo:
         acc = xp.zeros((C, N, Hp, Wp), dtype=g2.dtype)
         for rows in chunks:
-            gcols = xp.matmul(_row_weight(w, rows, groups), g2)
+            wr = _row_weight(w, rows, groups)
+            gcols = xp.matmul(wr, g2, out=empty_rows(xp, groups * wr.shape[1], g2.shape[2], g2.dtype)
+                              .reshape(groups, wr.shape[1], -1))
             _col2im_add(acc, gcols.reshape((C, -1, kw, N) + tuple(out_hw)), rows.start, stride, dilation)
         return _crop_nchw(acc, x_shape, pads)
     O = g2.shape[0] * g2.shape[1]
@@ -295,7 +298,10 @@ class Conv2d(Function):
             self.cols = None
             gb = channel_sum(g) if need_b else None
             return None, gw.T.reshape(w.shape), gb, None, None, None, None
-        g2 = _grouped(xp.ascontiguousarray(g.transpose(1, 0, 2, 3)), G)  # (G, O/G, N*Ho*Wo)
+        N, O, Ho, Wo = g.shape
+        g2 = empty_rows(xp, O, N * Ho * Wo, g.dtype)
+        copyto(g2.reshape(O, N, Ho, Wo), g.transpose(1, 0, 2, 3))
+        g2 = _grouped(g2, G)  # (G, O/G, N*Ho*Wo)
         if need_w:
             gw = xp.empty(w.shape, dtype=g.dtype)
             O, Cg, kh, kw = w.shape
