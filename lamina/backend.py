@@ -179,13 +179,20 @@ def keep_freed_memory() -> bool:
 MALLOC_TUNED = keep_freed_memory()
 
 
+EMPTY_ROWS_MIN_BYTES = 256 << 10
+
+
 def empty_rows(xp, rows: int, cols: int, dtype):
     """An uninitialised (rows, cols) matrix for a GEMM to read or write, its rows an odd number
     of 64-byte cache lines apart. A GEMM works on many rows at once; rows a multiple of 4 KB
     apart land on the same cache sets and evict each other, and the sizes of a training step
     make that common (C*N*tiles = 100352 floats in Winograd for 32 channels and 64 images of
-    28x28; any count of 1024). Measured 20-35% faster GEMMs for the conv transforms."""
-    unit = 64 // np.dtype(dtype).itemsize
+    28x28; any count of 1024). Measured 20-35% faster GEMMs for the conv transforms. Small
+    matrices (in cache anyway) are plain: batch-1 inference felt the extra Python."""
+    itemsize = np.dtype(dtype).itemsize
+    if rows * cols * itemsize < EMPTY_ROWS_MIN_BYTES:
+        return xp.empty((rows, cols), dtype=dtype)
+    unit = 64 // itemsize
     lines = -(-cols // unit)
     lines += 1 - lines % 2
     return xp.empty((rows, lines * unit), dtype=dtype)[:, :cols]

@@ -1,5 +1,6 @@
 """Make tests/helpers.py importable from every test folder, and run every test with memory
-passes cut over three threads, however small the arrays (see lamina.backend.split)."""
+passes cut over three threads, however small the arrays (see lamina.backend.split), and
+with every GEMM matrix from backend.empty_rows padded, however small."""
 import os
 import sys
 
@@ -15,3 +16,4 @@ def pass_threads(monkeypatch):
     from lamina import backend
     monkeypatch.setattr(backend, "PASS_THREADS", 3)
     monkeypatch.setattr(backend, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(backend, "EMPTY_ROWS_MIN_BYTES", 0)

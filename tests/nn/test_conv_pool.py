@@ -426,3 +426,32 @@ def test_conv2d_pass_threads_change_nothing(cin, cout, k, s, p, d, per_image, co
         results.append([y.data, conv.weight.grad.data, conv.bias.grad.data] + ([] if per_image else [lx.grad.data]))
     for a, b in zip(*results):
         assert np.array_equal(a, b)
+
+
+def test_empty_rows_keeps_rows_an_odd_number_of_cache_lines_apart():
+    from lamina import backend
+    for cols, dtype in ((100352, np.float32), (1024, np.float32), (7, np.float32), (512, np.float64), (9, np.complex64)):
+        m = backend.empty_rows(np, 36, cols, dtype)
+        assert m.shape == (36, cols) and m.dtype == dtype
+        assert m.strides[1] == m.itemsize and m.strides[0] % 64 == 0 and (m.strides[0] // 64) % 2 == 1
+        assert np.shares_memory(m.reshape(6, 6, -1), m)  # the conv paths reshape it as views
+
+
+@pytest.mark.parametrize("shape,k", [((4, 8, 12, 12), 3), ((4, 8, 10, 10), 5), ((4, 8, 12, 12), 1)])
+def test_conv2d_padded_gemm_rows_change_nothing(shape, k, conv_path, monkeypatch):
+    """Forward and gradients are the same bits whether the GEMM matrices' rows are padded
+    (backend.empty_rows) or plain."""
+    from lamina import backend
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    conv = lamina.nn.Conv2d(shape[1], 2 * shape[1], k, padding=k // 2)
+    results = []
+    for min_bytes in (0, math.inf):
+        monkeypatch.setattr(backend, "EMPTY_ROWS_MIN_BYTES", min_bytes)
+        lx = lamina.tensor(x, requires_grad=True)
+        conv.zero_grad()
+        y = conv(lx)
+        (y * y).sum().backward()
+        results.append([y.data, conv.weight.grad.data, conv.bias.grad.data, lx.grad.data])
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
