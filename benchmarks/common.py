@@ -70,9 +70,28 @@ def table(rows: list[tuple[str, dict]], title: str) -> str:
     return "\n".join(lines)
 
 
+def cache_bandwidth() -> float:
+    """GB/s of a 16 MB copy (L3-sized), median of 20: a gauge of how much of the shared cache
+    and memory bandwidth other tenants leave us. On the 2-core VM these benchmarks were tuned
+    on it reads about 45-50 GB/s normally and falls to about 30 when the host is busy. lamina's
+    conv and norm steps make several NumPy passes over arrays that fill the L3, where PyTorch's
+    fused kernels make one, so its ratios rise in such a phase: read them alongside this."""
+    import numpy as np
+
+    a = np.ones(4 << 20, dtype=np.float32)
+    b = np.empty_like(a)
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        times.append(time.perf_counter() - t0)
+    return 2 * a.nbytes / statistics.median(times) / 1e9
+
+
 def machine() -> dict:
     import numpy
     import torch
 
     return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "cache_copy_GBps": round(cache_bandwidth(), 1)}

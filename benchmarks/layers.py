@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import compare, machine, set_threads, table  # noqa: E402
+from common import cache_bandwidth, compare, machine, set_threads, table  # noqa: E402
 
 TARGET = {"conv": 1.5, "maxpool": 1.2, "linear": 1.2, "batchnorm": 1.2}
 
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     threads = set_threads(args.threads)
     names = args.only.split(",") if args.only else list(WORKLOADS)
-    rows, ok = [], True
+    rows, ok, gauge = [], True, cache_bandwidth()
     for name in names:
         r = compare(*step_fns(name), rounds=args.rounds)
         r["target"] = TARGET[name]
@@ -80,7 +80,10 @@ def main(argv=None) -> int:
     print(table(rows, f"forward + backward, float32, {threads} thread(s), median of {args.rounds} rounds"))
     for label, r in rows:
         print(f"  {label:<40} target <= {r['target']:.1f}x: {'met' if r['ratio'] <= r['target'] else 'MISSED'}")
-    print(machine())
+    m = machine()
+    print(m)
+    print(f"machine: 16 MB copy {gauge:.0f} GB/s before, {m['cache_copy_GBps']:.0f} after "
+          "(about 45-50 when the host is quiet; see benchmarks/common.py)")
     return 0 if ok else 1
 
 

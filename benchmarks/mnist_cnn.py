@@ -26,7 +26,7 @@ import lamina  # noqa: E402
 from lamina.models.lenet import SmallCNN
 from lamina.nn import functional as F
 
-from common import machine, set_threads, settle  # noqa: E402
+from common import cache_bandwidth, machine, set_threads, settle  # noqa: E402
 
 BATCH, EPOCH_IMAGES = 128, 60_000
 
@@ -103,6 +103,7 @@ def main() -> None:
     for r in runners.values():  # warm-up: allocations, BLAS thread pools
         for _ in range(3):
             r.step()
+    gauge = cache_bandwidth()
     per_step = {k: [] for k in runners}
     losses = {k: 0.0 for k in runners}
     for _ in range(args.rounds):
@@ -124,6 +125,8 @@ def main() -> None:
     for k, m in (("lamina", lm), ("torch", tm)):
         print(f"{k:<10}{m * 1e3:>10.1f}{m * steps_per_epoch:>10.1f}")
     print(f"ratio lamina/torch: {lm / tm:.2f}x (target <= 1.3x)")
+    print(f"machine: 16 MB copy {gauge:.0f} GB/s before, {result['machine']['cache_copy_GBps']:.0f} after "
+          "(about 45-50 when the host is quiet; see benchmarks/common.py)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
