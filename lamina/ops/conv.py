@@ -64,8 +64,8 @@ def _im2col(xc, kernel, stride, dilation, out_hw, rows=None):
     if rows is not None:
         win = win[:, :, :, :, rows]
     win = win.transpose(0, 4, 5, 1, 2, 3)
-    C, r, kw_, N = win.shape[:4]
-    cols = empty_rows(xp, C * r * kw_, N * Ho * Wo, xc.dtype).reshape(win.shape)  # GEMM rows off shared cache sets
+    rows_n = win.shape[0] * win.shape[1] * win.shape[2]  # the GEMM's (C*kh*kw, N*Ho*Wo), rows off shared cache sets
+    cols = empty_rows(xp, rows_n, win.shape[3] * Ho * Wo, xc.dtype).reshape(win.shape)
     copyto(cols, win)
     return cols
 

@@ -430,7 +430,8 @@ def test_conv2d_pass_threads_change_nothing(cin, cout, k, s, p, d, per_image, co
 
 def test_empty_rows_keeps_rows_an_odd_number_of_cache_lines_apart():
     from lamina import backend
-    for cols, dtype in ((100352, np.float32), (1024, np.float32), (7, np.float32), (512, np.float64), (9, np.complex64)):
+    cases = ((100352, np.float32), (1024, np.float32), (7, np.float32), (512, np.float64), (9, np.complex64))
+    for cols, dtype in cases:
         m = backend.empty_rows(np, 36, cols, dtype)
         assert m.shape == (36, cols) and m.dtype == dtype
         assert m.strides[1] == m.itemsize and m.strides[0] % 64 == 0 and (m.strides[0] // 64) % 2 == 1
