@@ -188,9 +188,10 @@ def empty_rows(xp, rows: int, cols: int, dtype):
     apart land on the same cache sets and evict each other, and the sizes of a training step
     make that common (C*N*tiles = 100352 floats in Winograd for 32 channels and 64 images of
     28x28; any count of 1024). Measured 20-35% faster GEMMs for the conv transforms. Small
-    matrices (in cache anyway) are plain: batch-1 inference felt the extra Python."""
+    matrices (in cache anyway) are plain: batch-1 inference felt the extra Python. So are
+    GPU arrays: this is about the CPU's caches."""
     itemsize = np.dtype(dtype).itemsize
-    if rows * cols * itemsize < EMPTY_ROWS_MIN_BYTES:
+    if xp is not np or rows * cols * itemsize < EMPTY_ROWS_MIN_BYTES:
         return xp.empty((rows, cols), dtype=dtype)
     unit = 64 // itemsize
     lines = -(-cols // unit)
