@@ -88,6 +88,12 @@ def cache_bandwidth() -> float:
     return 2 * a.nbytes / statistics.median(times) / 1e9
 
 
+def gauge_line(before: float, after: float) -> str:
+    """The line benchmarks print with their results: the gauge before and after the run."""
+    return (f"machine: 16 MB copy {before:.0f} GB/s before, {after:.0f} after "
+            "(about 45-50 when the host is quiet; see benchmarks/common.py)")
+
+
 def machine() -> dict:
     import numpy
     import torch

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import cache_bandwidth, compare, machine, set_threads, table  # noqa: E402
+from common import cache_bandwidth, compare, gauge_line, machine, set_threads, table  # noqa: E402
 
 TARGET = {"conv": 1.5, "maxpool": 1.2, "linear": 1.2, "batchnorm": 1.2}
 
@@ -82,8 +82,7 @@ def main(argv=None) -> int:
         print(f"  {label:<40} target <= {r['target']:.1f}x: {'met' if r['ratio'] <= r['target'] else 'MISSED'}")
     m = machine()
     print(m)
-    print(f"machine: 16 MB copy {gauge:.0f} GB/s before, {m['cache_copy_GBps']:.0f} after "
-          "(about 45-50 when the host is quiet; see benchmarks/common.py)")
+    print(gauge_line(gauge, m["cache_copy_GBps"]))
     return 0 if ok else 1
 
 

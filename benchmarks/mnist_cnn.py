@@ -26,7 +26,7 @@ import lamina  # noqa: E402
 from lamina.models.lenet import SmallCNN
 from lamina.nn import functional as F
 
-from common import cache_bandwidth, machine, set_threads, settle  # noqa: E402
+from common import cache_bandwidth, gauge_line, machine, set_threads, settle  # noqa: E402
 
 BATCH, EPOCH_IMAGES = 128, 60_000
 
@@ -125,8 +125,7 @@ def main() -> None:
     for k, m in (("lamina", lm), ("torch", tm)):
         print(f"{k:<10}{m * 1e3:>10.1f}{m * steps_per_epoch:>10.1f}")
     print(f"ratio lamina/torch: {lm / tm:.2f}x (target <= 1.3x)")
-    print(f"machine: 16 MB copy {gauge:.0f} GB/s before, {result['machine']['cache_copy_GBps']:.0f} after "
-          "(about 45-50 when the host is quiet; see benchmarks/common.py)")
+    print(gauge_line(gauge, result["machine"]["cache_copy_GBps"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
