@@ -9,9 +9,8 @@ import statistics
 import sys
 import time
 
-# Benchmarks import this module before anything else, because two settings must be made
-# before NumPy loads: BLAS reads its thread count then (--threads N), and with LAMINA_THREADS
-# set, lamina shortens OpenBLAS's after-GEMM spin then (see lamina/backend.py).
+# Benchmarks import this module before anything else, because BLAS reads its thread count
+# when NumPy loads (--threads N), and lamina's thread count follows it (lamina/backend.py).
 if "--threads" in sys.argv:
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
@@ -28,7 +27,7 @@ def set_threads(n: int | None = None) -> int:
 
 
 # After a GEMM, an OpenBLAS worker thread spins for about 100 ms before it sleeps (measured:
-# 0.1 s of CPU during a 0.3 s sleep; under 1 ms with LAMINA_THREADS, see lamina/backend.py),
+# 0.1 s of CPU during a 0.3 s sleep; lamina runs its own parts there, see lamina/backend.py),
 # and torch's OpenMP threads spin for about 10 ms. On
 # 2 cores, whichever library runs next loses a core to the other's spinning thread, so
 # every timed block starts after this long a pause, then one untimed call (waking threads

@@ -6,29 +6,9 @@ array and call `xp.exp`, `xp.matmul`, ... on it (Chainer's `get_array_module` pa
 from __future__ import annotations
 
 import os
-import sys
+import threading
 
-
-def _requested_threads() -> int:
-    value = os.environ.get("LAMINA_THREADS", "1").strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"LAMINA_THREADS={value!r}: expected a whole number of threads, 1 or more")
-    return int(value)
-
-
-# Pass threads (see `split`) are opt-in: LAMINA_THREADS=N cuts big memory passes over N
-# threads. They pay only when OpenBLAS's workers stop spinning soon after a GEMM: by default
-# a worker spins for 2^28 TSC ticks (~100 ms), holding the core a pass thread needs, and a
-# split pass then ran slower than one thread. So with LAMINA_THREADS > 1, lamina sets
-# OPENBLAS_THREAD_TIMEOUT=20 (2^20 ticks, under 1 ms), which OpenBLAS reads when NumPy loads
-# it: import lamina before NumPy. Not the default, because a sleeping BLAS worker wakes
-# slowly on a virtual machine: with the short spin, steps of small GEMMs (an MLP) ran 1.1-3x
-# slower, while convolution steps gained 8-15% from the pass threads (2 cores).
-PASS_THREADS = _requested_threads()
-if PASS_THREADS > 1 and "numpy" not in sys.modules:
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
-
-import numpy as np  # noqa: E402  (after the OpenBLAS setting above)
+import numpy as np
 
 try:  # CuPy is an optional extra; a missing or device-less install just means CPU only.
     import cupy as _cp
@@ -199,38 +179,92 @@ def empty_rows(xp, rows: int, cols: int, dtype):
     return xp.empty((rows, lines * unit), dtype=dtype)[:, :cols]
 
 
+def _openblas():
+    """NumPy's OpenBLAS, through ctypes: (blas_cpu_number, blas_num_threads, a function that
+    runs a C callback on its threads), or None where NumPy uses another BLAS, or an OpenBLAS
+    without its pthread server (an OpenMP build)."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as maps:
+            path = next(line.split()[-1] for line in maps if "openblas" in line and ".so" in line)
+        lib = ctypes.CDLL(path)
+        run = lib.gotoblas_pthread  # (parts, fn, arg, stride): fn(arg + i*stride) for each part i
+        run.argtypes = [ctypes.c_int, _PART, ctypes.c_void_p, ctypes.c_int]
+        return ctypes.c_int.in_dll(lib, "blas_cpu_number"), ctypes.c_int.in_dll(lib, "blas_num_threads"), run
+    except (OSError, StopIteration, ValueError, AttributeError):
+        return None
+
+
+def _requested_threads(blas) -> int:
+    value = os.environ.get("LAMINA_THREADS", "").strip()
+    if not value:  # as many as OpenBLAS has (OPENBLAS_NUM_THREADS, or the cores)
+        return max(1, blas[1].value) if blas else 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"LAMINA_THREADS={value!r}: expected a whole number of threads, 1 or more")
+    return int(value)
+
+
+# lamina's threads are OpenBLAS's (see `parallel`). NumPy runs every copy and ufunc on one
+# core and OpenBLAS threads each GEMM on its own, so a convolution, a chain of both, spent
+# half its time on one core. Cut over the batch instead, one part per thread with
+# single-threaded GEMMs, the whole chain runs on every core. The parts run on OpenBLAS's own
+# worker threads (its `gotoblas_pthread` runs a function there): after a GEMM a worker spins
+# for ~0.1 s, so it takes a part at once, where a thread of lamina's own would find that
+# core taken by the spinning worker, or, shutting the worker down instead, pay the slow wake
+# of an idle core on a virtual machine each time. Where NumPy uses another BLAS, lamina
+# stays on one thread.
+_PART = __import__("ctypes").CFUNCTYPE(None, __import__("ctypes").c_void_p)
+_BLAS = _openblas()
+THREADS = _requested_threads(_BLAS)
 SPLIT_MIN_BYTES = 1 << 20  # below this a pass takes ~50 us, and handing half of it over ~30 us
-_pool = None
+_busy = threading.Lock()  # one parallel call at a time; a nested or concurrent one runs inline
+
+
+def parallel(fn, n: int, parts: int | None = None) -> None:
+    """Call fn(rows) for slices `rows` that together cover range(n), `parts` of them (at most
+    THREADS, and at most OpenBLAS's thread count), at the same time, one per thread; fn must
+    touch only its own rows. NumPy and OpenBLAS release the GIL inside their work, so the
+    parts run on separate cores, and OpenBLAS runs single-threaded meanwhile (each part's
+    GEMMs on the thread that calls them). Inside a part, a nested call runs inline, and so
+    does a call from another thread meanwhile."""
+    parts = min(THREADS, parts or THREADS, n, _BLAS[1].value if _BLAS else 1)
+    if parts < 2 or not _busy.acquire(blocking=False):
+        fn(slice(0, n))
+        return
+    cpu, _, run_on_blas_threads = _BLAS
+    bounds = [n * i // parts for i in range(parts + 1)]
+    errors = []
+
+    def part(i):  # called from C on OpenBLAS's threads (part 0 on this one), i as a pointer
+        i = i or 0
+        try:
+            fn(slice(bounds[i], bounds[i + 1]))
+        except BaseException as e:  # an exception cannot cross C: raised below instead
+            errors.append(e)
+    blas_threads = cpu.value
+    try:
+        cpu.value = 1  # what openblas_set_num_threads sets, read at each call; the variable has
+        # one name in every build, where the function's carries a build's prefix and suffix
+        run_on_blas_threads(parts, _PART(part), None, 1)
+    finally:
+        cpu.value = blas_threads
+        _busy.release()
+    if errors:
+        raise errors[0]
 
 
 def split(fn, n: int, work) -> None:
-    """Call fn(rows) for slices `rows` that together cover range(n), on PASS_THREADS threads.
-
-    NumPy runs every copy and ufunc on one core, and releases the GIL inside it, so a big
-    memory pass cut into row blocks runs on several cores at once: measured 2x for Winograd's
-    tile copies on 2 cores (with OpenBLAS's short spin; see PASS_THREADS above). `work` is
-    the array the pass writes: on the GPU, or under SPLIT_MIN_BYTES, fn runs once over
-    everything. fn must touch only its own rows.
-    """
-    global _pool
-    parts = min(PASS_THREADS, n)
-    if parts < 2 or work.nbytes < SPLIT_MIN_BYTES or not isinstance(work, np.ndarray):
+    """`parallel(fn, n)` for one big memory pass that writes the array `work`: measured 2x for
+    Winograd's tile copies on 2 cores. On the GPU, or under SPLIT_MIN_BYTES, fn runs once
+    over everything."""
+    if work.nbytes < SPLIT_MIN_BYTES or not isinstance(work, np.ndarray):
         fn(slice(0, n))
-        return
-    if _pool is None or _pool._max_workers < parts - 1:
-        from concurrent.futures import ThreadPoolExecutor
-        _pool = ThreadPoolExecutor(parts - 1, thread_name_prefix="lamina-pass")
-    bounds = [n * i // parts for i in range(parts + 1)]
-    futures = [_pool.submit(fn, slice(bounds[i], bounds[i + 1])) for i in range(1, parts)]
-    try:
-        fn(slice(bounds[0], bounds[1]))
-    finally:
-        for f in futures:
-            f.result()
+    else:
+        parallel(fn, n)
 
 
 def blockwise(fn, *arrays) -> None:
-    """fn(*blocks) over the same blocks of arrays of one shape, viewed flat, on the pass
+    """fn(*blocks) over the same blocks of arrays of one shape, viewed flat, on lamina's
     threads; the last array is the one written. Arrays that are not all C-contiguous go to fn
     whole, once."""
     if not all(a.flags.c_contiguous and a.shape == arrays[0].shape for a in arrays):
@@ -241,7 +275,7 @@ def blockwise(fn, *arrays) -> None:
 
 
 def copyto(dst, src) -> None:
-    """dst[...] = src, cut along axis 0 over the pass threads (src broadcasts to dst)."""
+    """dst[...] = src, cut along axis 0 over lamina's threads (src broadcasts to dst)."""
     src = src if src.shape == dst.shape else array_module(src).broadcast_to(src, dst.shape)
 
     def copy(rows):

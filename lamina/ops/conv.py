@@ -16,7 +16,9 @@ its own gradients are conv2d's forward and weight gradient.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module, copyto, empty_rows, split
+import numpy as np
+
+from ..backend import array_module, copyto, empty_rows, parallel, split
 from ..tensor import Tensor
 from . import conv_fft, conv_winograd
 from .reduce import channel_sum
@@ -176,7 +178,7 @@ def _per_image(cols):
 
 def _per_image_matmul(a, b):
     """matmul(a, b) where b (or a) holds one matrix per image along axis 0, cut into blocks of
-    images over the pass threads (LAMINA_THREADS): OpenBLAS runs such small GEMMs (a first
+    images over lamina's threads (backend.split): OpenBLAS runs such small GEMMs (a first
     layer's 16 x 25 by 25 x 784) on one core each; split, they measured 2-3x faster on 2 cores."""
     xp = array_module(b)
     N = max(a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1)
@@ -222,7 +224,56 @@ def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
     return xp.add(nchw, bias.reshape(1, -1, 1, 1), out=out)  # the transposing copy and the bias in one pass
 
 
+# A convolution over at least this many flops (per thread) runs as one part per thread, each
+# over its own images (backend.parallel): below it, handing a part over costs more than it gains.
+PART_MIN_FLOPS = 10e6
+
+
 class Conv2d(Function):
+    """conv2d over the batch cut into parts, one per thread: each part is a `_Conv2dPart` over
+    its own images, with its own saved arrays; the weight and bias gradients are the parts' sum."""
+
+    def forward(self, x, w, b, stride, pads, dilation, groups):
+        xp = array_module(x)
+        N, C, H, W = x.shape
+        O, _, kh, kw = w.shape
+        flops = 2 * C * H * W * O * kh * kw // groups  # per image, about
+        parts = min(N, int(flops * N / max(PART_MIN_FLOPS, 1))) if isinstance(x, np.ndarray) else 1
+        if parts < 2:
+            self.parts = {0: _Conv2dPart()}
+            return self.parts[0].forward(x, w, b, stride, pads, dilation, groups)
+        Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
+        Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
+        out = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
+        self.parts = {}
+
+        def run(rows):
+            part = self.parts[rows.start] = _Conv2dPart()
+            out[rows] = part.forward(x[rows], w, b, stride, pads, dilation, groups)
+        parallel(run, N, parts)
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        need = self.needs_input_grad[:3]
+        if len(self.parts) == 1:
+            return self.parts.pop(0).backward(g, *need) + (None,) * 4
+        grads = {}
+        gx = xp.empty(self.inputs[0].shape, dtype=g.dtype) if need[0] else None
+
+        def run(rows):
+            grads[rows.start] = part = self.parts.pop(rows.start).backward(g[rows], *need)
+            if need[0]:
+                gx[rows] = part[0]
+        parallel(run, g.shape[0], len(self.parts))
+        gw, gb = (sum(grads[k][i] for k in sorted(grads)) if need[i] else None for i in (1, 2))
+        return gx, gw, gb, None, None, None, None
+
+
+class _Conv2dPart:
+    """conv2d over one part of the batch, by the algorithm that suits it; keeps what its
+    backward needs."""
+
     def forward(self, x, w, b, stride, pads, dilation, groups):
         xp = array_module(x)
         N, C, H, W = x.shape
@@ -277,12 +328,11 @@ class Conv2d(Function):
         return _to_nchw(xp.lib.stride_tricks.as_strided(out, (O, N, Ho, Wo), (t0, Hp * Wp * t1, Wp * t1, t1)),
                         N, Ho, Wo, b)
 
-    def backward(self, g):
+    def backward(self, g, need_x: bool, need_w: bool, need_b: bool):
+        """(gx, gw, gb), each None unless asked for."""
         xp = array_module(g)
-        need_x, need_w, need_b = self.needs_input_grad[:3]
         if self.wino is not None:
-            gx, gw, gb = conv_winograd.backward(g, self.wino, need_x, need_w, need_b)
-            return gx, gw, gb, None, None, None, None
+            return conv_winograd.backward(g, self.wino, need_x, need_w, need_b)
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups
@@ -297,7 +347,7 @@ class Conv2d(Function):
             gw = _per_image_matmul(_per_image(cols), g_rows).sum(axis=0)
             self.cols = None
             gb = channel_sum(g) if need_b else None
-            return None, gw.T.reshape(w.shape), gb, None, None, None, None
+            return None, gw.T.reshape(w.shape), gb
         N, O, Ho, Wo = g.shape
         g2 = empty_rows(xp, O, N * Ho * Wo, g.dtype)
         copyto(g2.reshape(O, N, Ho, Wo), g.transpose(1, 0, 2, 3))
@@ -321,7 +371,7 @@ class Conv2d(Function):
             gb = g2.sum(axis=2).reshape(-1)
         if need_x:
             gx = _input_grad(w, g2, self.x_shape, self.pads, self.stride, self.dilation, self.out_hw, G)
-        return gx, gw, gb, None, None, None, None
+        return gx, gw, gb
 
     def _fft_backward(self, g, need_x, need_w, need_b):
         plan, gx, gw, spec = self.plan, None, None, None
@@ -332,7 +382,7 @@ class Conv2d(Function):
                 spec = conv_fft.spectrum(g, plan.in_g, plan.cdt)
             gw = conv_fft.weight_grad(self.X, spec, plan, self.w.shape)
         gb = channel_sum(g) if need_b else None
-        return gx, gw, gb, None, None, None, None
+        return gx, gw, gb
 
 
 class ConvTranspose2d(Function):

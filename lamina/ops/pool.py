@@ -82,7 +82,7 @@ def _spread(parts, g, x_shape, padding, kernel, stride, dilation, out):
     """The backward of a slice-wise pool with output gradient g. parts(rows) yields (offset,
     gradient) for the images `rows`, in offset order; each goes back into its slice, by
     assignment when windows do not overlap and by adding when they do; then the padding is
-    cropped. Runs over blocks of images on the pass threads."""
+    cropped. Runs over blocks of images on lamina's threads."""
     N, C, H, W = x_shape
     (ph, pw), (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = padding, kernel, stride, dilation, out
     need = ((Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1)
