@@ -216,7 +216,11 @@ def _requested_threads(blas) -> int:
 _PART = __import__("ctypes").CFUNCTYPE(None, __import__("ctypes").c_void_p)
 _BLAS = _openblas()
 THREADS = _requested_threads(_BLAS)
-SPLIT_MIN_BYTES = 1 << 20  # below this a pass takes ~50 us, and handing half of it over ~30 us
+# A single memory pass is cut only from this size up. Handing a part to another thread means
+# handing it the GIL, and on a virtual machine waking the idle core that waits for it can take
+# a millisecond or more: a LeNet step (1.2 MB activations) cut at 1 MB ran 1.4-2x slower in
+# the benchmark suite, which pauses between timings; mnist-cnn cut at 1 MB gained 0-10%.
+SPLIT_MIN_BYTES = 8 << 20
 _busy = threading.Lock()  # one parallel call at a time; a nested or concurrent one runs inline
 
 
