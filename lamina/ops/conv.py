@@ -86,11 +86,12 @@ def _col2im_add(acc, gcols, first_row, stride, dilation):
     split(add, C, acc)
 
 
-def _crop_nchw(acc, x_shape, pads):
-    """The (C, N, Hp, Wp) padded accumulator -> the (N, C, H, W) image gradient."""
+def _crop_nchw(acc, x_shape, pads, out=None):
+    """The (C, N, Hp, Wp) padded accumulator -> the (N, C, H, W) image gradient (into `out`, if given)."""
     _, _, H, W = x_shape
     t, _, l, _ = pads
-    out = array_module(acc).empty((acc.shape[1], acc.shape[0], H, W), dtype=acc.dtype)
+    if out is None:
+        out = array_module(acc).empty((acc.shape[1], acc.shape[0], H, W), dtype=acc.dtype)
     copyto(out, acc[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
     return out
 
@@ -250,8 +251,11 @@ class Conv2d(Function):
         self.parts = {}
 
         def run(rows):
-            part = self.parts[rows.start] = _Conv2dPart()
-            out[rows] = part.forward(x[rows], w, b, stride, pads, dilation, groups)
+            part, mine = _Conv2dPart(), out[rows]
+            self.parts[rows.start] = part
+            y = part.forward(x[rows], w, b, stride, pads, dilation, groups, out=mine)
+            if y is not mine:  # a path that could not write into it
+                mine[...] = y
         parallel(run, N, parts)
         return out
 
@@ -264,9 +268,10 @@ class Conv2d(Function):
         gx = xp.empty(self.inputs[0].shape, dtype=g.dtype) if need[0] else None
 
         def run(rows):
-            grads[rows.start] = part = self.parts.pop(rows.start).backward(g[rows], *need)
-            if need[0]:
-                gx[rows] = part[0]
+            mine = gx[rows] if need[0] else None
+            grads[rows.start] = part = self.parts.pop(rows.start).backward(g[rows], *need, gx_out=mine)
+            if need[0] and part[0] is not mine:
+                mine[...] = part[0]
         parallel(run, g.shape[0], len(self.parts))
         gw, gb = (sum(grads[k][i] for k in sorted(grads)) if need[i] else None for i in (1, 2))
         return gx, gw, gb, None, None, None, None
@@ -274,9 +279,10 @@ class Conv2d(Function):
 
 class _Conv2dPart:
     """conv2d over one part of the batch, by the algorithm that suits it; keeps what its
-    backward needs."""
+    backward needs. `out` and `gx_out` are where the caller wants the output and the input
+    gradient; a path that cannot write there returns a new array instead."""
 
-    def forward(self, x, w, b, stride, pads, dilation, groups):
+    def forward(self, x, w, b, stride, pads, dilation, groups, out=None):
         xp = array_module(x)
         N, C, H, W = x.shape
         O, _, kh, kw = w.shape
@@ -284,7 +290,7 @@ class _Conv2dPart:
         Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
         self.w, self.plan, self.wino = w, None, None
         if conv_winograd.use_winograd(x, w.shape, stride, dilation, groups):
-            out, self.wino = conv_winograd.forward(x, w, b, pads)  # 3x3, stride 1: Winograd F(4x4, 3x3)
+            out, self.wino = conv_winograd.forward(x, w, b, pads, out)  # 3x3, stride 1: Winograd F(4x4, 3x3)
             return out
         if conv_fft.use_fft(x, w.shape, stride, dilation, groups, pads):
             # stride 1 with a kernel of 5x5 and up on a small image: in the frequency domain
@@ -330,11 +336,11 @@ class _Conv2dPart:
         return _to_nchw(xp.lib.stride_tricks.as_strided(out, (O, N, Ho, Wo), (t0, Hp * Wp * t1, Wp * t1, t1)),
                         N, Ho, Wo, b)
 
-    def backward(self, g, need_x: bool, need_w: bool, need_b: bool):
+    def backward(self, g, need_x: bool, need_w: bool, need_b: bool, gx_out=None):
         """(gx, gw, gb), each None unless asked for."""
         xp = array_module(g)
         if self.wino is not None:
-            return conv_winograd.backward(g, self.wino, need_x, need_w, need_b)
+            return conv_winograd.backward(g, self.wino, need_x, need_w, need_b, gx_out)
         if self.plan is not None:
             return self._fft_backward(g, need_x, need_w, need_b)
         w, G = self.w, self.groups

@@ -107,8 +107,9 @@ def _tile_rows(a):
     return a.view(xp.complex128)  # float32: last axis 4 -> 1; float64: 4 -> 2
 
 
-def forward(x, w, bias, pads):
-    """(out (N, O, Ho, Wo), saved) for backward; bias (O,) or None."""
+def forward(x, w, bias, pads, out=None):
+    """(out (N, O, Ho, Wo), saved) for backward; bias (O,) or None. The output goes into `out`
+    where given, unless the last tiles hang over its edge."""
     from .conv import _pad_cnhw  # the channel-major padded copy im2col uses
     xp = array_module(x)
     N, C, H, W = x.shape
@@ -128,16 +129,18 @@ def forward(x, w, bias, pads):
         M[BIAS_POINT] += bias[:, None]
     Y = (M.reshape(36, -1).T @ k_out.T).reshape(O, N, g.th, g.tw, 4, 4)  # (o, n, i, j, i', j')
     del M  # big temporaries go as soon as they are used: they set the step's peak memory
-    out = xp.empty((N, O, 4 * g.th, 4 * g.tw), dtype=x.dtype)  # viewed (n, o, i, i', j, j')
+    whole = (g.Ho, g.Wo) == (4 * g.th, 4 * g.tw)
+    if out is None or not whole:
+        out = xp.empty((N, O, 4 * g.th, 4 * g.tw), dtype=x.dtype)  # viewed (n, o, i, i', j, j')
     copyto(_tile_rows(out.reshape(N, O, g.th, 4, g.tw, 4)), _tile_rows(Y).transpose(1, 0, 2, 4, 3, 5))
     del Y
-    if (g.Ho, g.Wo) != out.shape[2:]:
+    if not whole:
         out = xp.ascontiguousarray(out[:, :, :g.Ho, :g.Wo])
     return out, (g, V, U)
 
 
-def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False):
-    """(dL/dx, dL/dw, dL/db), each None unless asked for."""
+def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False, gx_out=None):
+    """(dL/dx, dL/dw, dL/db), each None unless asked for; dL/dx into `gx_out` where given."""
     from .conv import _crop_nchw
     g, V, U = saved
     xp = array_module(grad)
@@ -189,5 +192,5 @@ def backward(grad, saved, need_x: bool, need_w: bool, need_b: bool = False):
                 for v in range(6):
                     row[:, :, v:v + tw4:4] += last[v]
         split(overlap_add, C, acc)
-        gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads)
+        gx = _crop_nchw(acc, (N, C, g.H, g.W), g.pads, gx_out)
     return gx, gw, gb
