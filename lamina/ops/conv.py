@@ -232,28 +232,29 @@ def _to_nchw(out_gm, N: int, Ho: int, Wo: int, bias):
 PART_MIN_FLOPS = 100e6
 
 
-class Conv2d(Function):
-    """conv2d over the batch cut into parts, one per thread: each part is a `_Conv2dPart` over
-    its own images, with its own saved arrays; the weight and bias gradients are the parts' sum."""
+class _InParts(Function):
+    """A convolution over the batch cut into parts, one per thread (backend.parallel), when
+    each part gets PART_MIN_FLOPS: each part is a `Part` over its own images, with its own
+    saved arrays; the input gradient is the parts' side by side, the weight and bias
+    gradients their sums. Subclasses name the Part and give `flops` and `out_shape`."""
 
-    def forward(self, x, w, b, stride, pads, dilation, groups):
+    Part: type
+
+    def forward(self, x, w, b, *args):
         xp = array_module(x)
-        N, C, H, W = x.shape
-        O, _, kh, kw = w.shape
-        flops = 2 * C * H * W * O * kh * kw // groups  # per image, about
-        parts = min(N, int(flops * N / max(PART_MIN_FLOPS, 1))) if isinstance(x, np.ndarray) else 1
+        N = x.shape[0]
+        parts = min(N, int(self.flops(x.shape, w.shape, *args) / max(PART_MIN_FLOPS, 1))) \
+            if isinstance(x, np.ndarray) else 1
         if parts < 2:
-            self.parts = {0: _Conv2dPart()}
-            return self.parts[0].forward(x, w, b, stride, pads, dilation, groups)
-        Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
-        Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
-        out = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
+            self.parts = {0: self.Part()}
+            return self.parts[0].forward(x, w, b, *args)
+        out = xp.empty(self.out_shape(x.shape, w.shape, *args), dtype=x.dtype)
         self.parts = {}
 
         def run(rows):
-            part, mine = _Conv2dPart(), out[rows]
+            part, mine = self.Part(), out[rows]
             self.parts[rows.start] = part
-            y = part.forward(x[rows], w, b, stride, pads, dilation, groups, out=mine)
+            y = part.forward(x[rows], w, b, *args, out=mine)
             if y is not mine:  # a path that could not write into it
                 mine[...] = y
         parallel(run, N, parts)
@@ -262,8 +263,9 @@ class Conv2d(Function):
     def backward(self, g):
         xp = array_module(g)
         need = self.needs_input_grad[:3]
+        rest = (None,) * (len(self.inputs) - 3)
         if len(self.parts) == 1:
-            return self.parts.pop(0).backward(g, *need) + (None,) * 4
+            return self.parts.pop(0).backward(g, *need) + rest
         grads = {}
         gx = xp.empty(self.inputs[0].shape, dtype=g.dtype) if need[0] else None
 
@@ -274,7 +276,7 @@ class Conv2d(Function):
                 mine[...] = part[0]
         parallel(run, g.shape[0], len(self.parts))
         gw, gb = (sum(grads[k][i] for k in sorted(grads)) if need[i] else None for i in (1, 2))
-        return gx, gw, gb, None, None, None, None
+        return (gx, gw, gb) + rest
 
 
 class _Conv2dPart:
@@ -393,15 +395,30 @@ class _Conv2dPart:
         return gx, gw, gb
 
 
-class ConvTranspose2d(Function):
-    """The input gradient of a conv2d whose weight is `w` (Cin, Cout/G, kh, kw), run forward."""
+class Conv2d(_InParts):
+    Part = _Conv2dPart
 
-    def forward(self, x, w, b, stride, padding, output_padding, groups, dilation):
+    @staticmethod
+    def flops(x_shape, w_shape, stride, pads, dilation, groups):
+        (N, C, H, W), (O, _, kh, kw) = x_shape, w_shape
+        return 2 * N * C * H * W * O * kh * kw // groups  # about
+
+    @staticmethod
+    def out_shape(x_shape, w_shape, stride, pads, dilation, groups):
+        (N, _, H, W), (O, _, kh, kw) = x_shape, w_shape
+        return (N, O, _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0]),
+                _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1]))
+
+
+class _ConvTranspose2dPart:
+    """The input gradient of a conv2d whose weight is `w` (Cin, Cout/G, kh, kw), run forward,
+    over one part of the batch."""
+
+    def forward(self, x, w, b, stride, padding, output_padding, groups, dilation, out=None):
         xp = array_module(x)
         N, Cin, H, W = x.shape
         _, Cg, kh, kw = w.shape
-        Ho = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
-        Wo = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+        Ho, Wo = ConvTranspose2d.out_shape(x.shape, w.shape, stride, padding, output_padding, groups, dilation)[2:]
         x2 = _grouped(xp.ascontiguousarray(x.transpose(1, 0, 2, 3)), groups)  # (G, Cin/G, N*H*W)
         gcols = xp.matmul(_grouped(w, groups).transpose(0, 2, 1), x2)  # (G, Cout/G*kh*kw, N*H*W)
         gcols = gcols.reshape(Cg * groups, kh, kw, N, H, W)
@@ -410,10 +427,10 @@ class ConvTranspose2d(Function):
         self.stride, self.dilation, self.groups = stride, dilation, groups
         return _add_bias(_col2im(gcols, (N, Cg * groups, Ho, Wo), self.pads, stride, dilation), b)
 
-    def backward(self, g):
+    def backward(self, g, need_x: bool, need_w: bool, need_b: bool, gx_out=None):
+        """(gx, gw, gb), each None unless asked for."""
         xp = array_module(g)
         w, G, (H, W) = self.w, self.groups, self.in_hw
-        need_x, need_w, need_b = self.needs_input_grad[:3]
         N, Cout = g.shape[:2]
         kh, kw = w.shape[2:]
         # conv2d of g with the same weight: its columns serve both gradients
@@ -425,7 +442,22 @@ class ConvTranspose2d(Function):
             gw = xp.matmul(self.x2, _grouped_cols(cols, G).transpose(0, 2, 1)).reshape(w.shape)
         if need_b:
             gb = channel_sum(g)
-        return gx, gw, gb, None, None, None, None, None
+        return gx, gw, gb
+
+
+class ConvTranspose2d(_InParts):
+    Part = _ConvTranspose2dPart
+
+    @staticmethod
+    def flops(x_shape, w_shape, stride, padding, output_padding, groups, dilation):
+        (N, Cin, H, W), (_, Cg, kh, kw) = x_shape, w_shape
+        return 2 * N * Cin * H * W * Cg * kh * kw  # about
+
+    @staticmethod
+    def out_shape(x_shape, w_shape, stride, padding, output_padding, groups, dilation):
+        (N, _, H, W), (_, Cg, kh, kw) = x_shape, w_shape
+        return (N, Cg * groups) + tuple((size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                                        zip((H, W), stride, padding, dilation, (kh, kw), output_padding))
 
 
 def _check_conv(op, input, weight, bias, groups, nd, transposed=False):
