@@ -433,6 +433,27 @@ def test_conv2d_threads_change_only_rounding_and_repeat_exactly(cin, cout, k, s,
         assert np.array_equal(three, again)
 
 
+def test_conv_transpose2d_in_parts_agrees_with_one_thread_and_repeats_exactly(monkeypatch):
+    """ConvTranspose2d takes the same batch parts as Conv2d (conv._InParts)."""
+    from lamina import backend
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 6, 7, 8)).astype(np.float32)
+    convt = lamina.nn.ConvTranspose2d(6, 4, 3, stride=2, padding=1, output_padding=1)
+    results = []
+    for threads in (1, 3, 3):
+        monkeypatch.setattr(backend, "THREADS", threads)
+        lx = lamina.tensor(x, requires_grad=True)
+        convt.zero_grad()
+        y = convt(lx)
+        cores = backend._BLAS[1].value if backend._BLAS else 1
+        assert len(y._ctx.parts) == min(threads, cores)  # the batch really was cut
+        (y * y).sum().backward()
+        results.append([y.data, lx.grad.data, convt.weight.grad.data, convt.bias.grad.data])
+    for one, three, again in zip(*results):
+        np.testing.assert_allclose(three, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
+        assert np.array_equal(three, again)
+
+
 def test_empty_rows_keeps_rows_an_odd_number_of_cache_lines_apart():
     from lamina import backend
     cases = ((100352, np.float32), (1024, np.float32), (7, np.float32), (512, np.float64), (9, np.complex64))
