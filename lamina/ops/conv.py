@@ -398,10 +398,10 @@ class _Conv2dPart:
 class Conv2d(_InParts):
     Part = _Conv2dPart
 
-    @staticmethod
-    def flops(x_shape, w_shape, stride, pads, dilation, groups):
-        (N, C, H, W), (O, _, kh, kw) = x_shape, w_shape
-        return 2 * N * C * H * W * O * kh * kw // groups  # about
+    @classmethod
+    def flops(cls, x_shape, w_shape, stride, pads, dilation, groups):
+        N, O, Ho, Wo = cls.out_shape(x_shape, w_shape, stride, pads, dilation, groups)
+        return 2 * N * O * Ho * Wo * w_shape[1] * w_shape[2] * w_shape[3]  # (w_shape[1] is C / groups)
 
     @staticmethod
     def out_shape(x_shape, w_shape, stride, pads, dilation, groups):
