@@ -5,6 +5,7 @@ array and call `xp.exp`, `xp.matmul`, ... on it (Chainer's `get_array_module` pa
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 
@@ -146,9 +147,6 @@ def keep_freed_memory() -> bool:
     another's: the ResNet step's peak went from 154-158 MB to 143-145. Done once at import; set LAMINA_MALLOC=system to
     keep glibc's defaults. Returns False where there is no glibc.
     """
-    import ctypes
-    import os
-
     if os.environ.get("LAMINA_MALLOC", "") == "system":
         return False
     try:
@@ -187,7 +185,6 @@ def _openblas():
     """NumPy's OpenBLAS, through ctypes: (blas_cpu_number, blas_num_threads, a function that
     runs a C callback on its threads), or None where NumPy uses another BLAS, or an OpenBLAS
     without its pthread server (an OpenMP build)."""
-    import ctypes
     try:
         with open("/proc/self/maps") as maps:
             path = next(line.split()[-1] for line in maps if "openblas" in line and ".so" in line)
@@ -217,7 +214,7 @@ def _requested_threads(blas) -> int:
 # core taken by the spinning worker, or, shutting the worker down instead, pay the slow wake
 # of an idle core on a virtual machine each time. Where NumPy uses another BLAS, lamina
 # stays on one thread.
-_PART = __import__("ctypes").CFUNCTYPE(None, __import__("ctypes").c_void_p)
+_PART = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # a part, called from C with its index as a pointer
 _BLAS = _openblas()
 THREADS = _requested_threads(_BLAS)
 # A single memory pass is cut only from this size up. Handing a part to another thread means
@@ -228,14 +225,20 @@ SPLIT_MIN_BYTES = 8 << 20
 _busy = threading.Lock()  # one parallel call at a time; a nested or concurrent one runs inline
 
 
+def blas_threads() -> int:
+    """How many threads OpenBLAS may use now (openblas_set_num_threads, or threadpoolctl, may
+    have lowered it since import); parallel never cuts into more parts. 1 without OpenBLAS."""
+    return min(_BLAS[0].value, _BLAS[1].value) if _BLAS else 1
+
+
 def parallel(fn, n: int, parts: int | None = None) -> None:
     """Call fn(rows) for slices `rows` that together cover range(n), `parts` of them (at most
-    THREADS, and at most OpenBLAS's thread count), at the same time, one per thread; fn must
+    THREADS, and at most `blas_threads()`), at the same time, one per thread; fn must
     touch only its own rows. NumPy and OpenBLAS release the GIL inside their work, so the
     parts run on separate cores, and OpenBLAS runs single-threaded meanwhile (each part's
     GEMMs on the thread that calls them). Inside a part, a nested call runs inline, and so
     does a call from another thread meanwhile."""
-    parts = min(THREADS, parts or THREADS, n, _BLAS[1].value if _BLAS else 1)
+    parts = min(THREADS, parts or THREADS, n, blas_threads())
     if parts < 2 or not _busy.acquire(blocking=False):
         fn(slice(0, n))
         return

@@ -16,7 +16,7 @@ needs_openblas = pytest.mark.skipif(backend._BLAS is None, reason="NumPy does no
 
 def _parts() -> int:
     """How many parts a call cuts into: conftest asks for 3, OpenBLAS has as many threads as cores."""
-    return min(backend.THREADS, backend._BLAS[1].value) if backend._BLAS else 1
+    return min(backend.THREADS, backend.blas_threads())
 
 
 def test_parts_cover_every_row_once_at_the_same_time():
@@ -75,6 +75,19 @@ def test_openblas_runs_single_threaded_inside_and_gets_its_threads_back():
     assert inside and set(inside) == {1}
     assert cpu.value == before
     np.testing.assert_allclose(a @ a, a.astype(np.float64) @ a, rtol=1e-3, atol=1e-3)  # and GEMMs still work
+
+
+@needs_openblas
+def test_openblas_lowered_to_one_thread_means_no_parts():
+    cpu = backend._BLAS[0]
+    before = cpu.value
+    seen = []
+    try:
+        cpu.value = 1  # as openblas_set_num_threads(1), or threadpoolctl, would leave it
+        backend.parallel(seen.append, 8)
+    finally:
+        cpu.value = before
+    assert seen == [slice(0, 8)]
 
 
 def test_lamina_threads_is_read_from_the_environment():
