@@ -252,13 +252,13 @@ def parallel(fn, n: int, parts: int | None = None) -> None:
             fn(slice(bounds[i], bounds[i + 1]))
         except BaseException as e:  # an exception cannot cross C: raised below instead
             errors.append(e)
-    blas_threads = cpu.value
+    before = cpu.value
     try:
         cpu.value = 1  # what openblas_set_num_threads sets, read at each call; the variable has
         # one name in every build, where the function's carries a build's prefix and suffix
         run_on_blas_threads(parts, _PART(part), None, 1)
     finally:
-        cpu.value = blas_threads
+        cpu.value = before
         _busy.release()
     if errors:
         raise errors[0]
