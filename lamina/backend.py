@@ -144,8 +144,8 @@ def keep_freed_memory() -> bool:
     to touch them again; keeping them made GPT and BatchNorm steps 20-30% faster. PyTorch's
     caching allocator does the same job. One arena, because a convolution's parts allocate on
     OpenBLAS's threads (see `parallel`), and memory one thread's arena keeps is no use to
-    another's: the ResNet step's peak went from 154-158 MB to 143-145. Done once at import; set LAMINA_MALLOC=system to
-    keep glibc's defaults. Returns False where there is no glibc.
+    another's: the ResNet step's peak went from 154-158 MB to 143-145. Done once at import;
+    set LAMINA_MALLOC=system to keep glibc's defaults. Returns False where there is no glibc.
     """
     if os.environ.get("LAMINA_MALLOC", "") == "system":
         return False

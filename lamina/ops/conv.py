@@ -15,9 +15,9 @@ its own gradients are conv2d's forward and weight gradient.
 """
 from __future__ import annotations
 
-from ..autograd import Function
 import numpy as np
 
+from ..autograd import Function
 from ..backend import array_module, copyto, empty_rows, parallel, split
 from ..tensor import Tensor
 from . import conv_fft, conv_winograd
