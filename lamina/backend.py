@@ -187,12 +187,15 @@ def _openblas():
     without its pthread server (an OpenMP build)."""
     try:
         with open("/proc/self/maps") as maps:
-            path = next(line.split()[-1] for line in maps if "openblas" in line and ".so" in line)
-        lib = ctypes.CDLL(path)
+            paths = [line.split()[-1] for line in maps if "openblas" in line and ".so" in line]
+        # NumPy's own copy first: SciPy's wheels bundle another OpenBLAS, loaded first if SciPy was
+        here = os.path.dirname(np.__file__)
+        ours = [p for p in paths if os.path.normpath(p).startswith(here)]  # in numpy/ or numpy.libs/
+        lib = ctypes.CDLL((ours or paths)[0])
         run = lib.gotoblas_pthread  # (parts, fn, arg, stride): fn(arg + i*stride) for each part i
         run.argtypes = [ctypes.c_int, _PART, ctypes.c_void_p, ctypes.c_int]
         return ctypes.c_int.in_dll(lib, "blas_cpu_number"), ctypes.c_int.in_dll(lib, "blas_num_threads"), run
-    except (OSError, StopIteration, ValueError, AttributeError):
+    except (OSError, IndexError, ValueError, AttributeError):
         return None
 
 

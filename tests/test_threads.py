@@ -98,3 +98,19 @@ def test_lamina_threads_is_read_from_the_environment():
     env["LAMINA_THREADS"] = "zero"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0 and "LAMINA_THREADS='zero'" in bad.stderr
+
+
+def test_numpys_own_openblas_is_the_one_controlled_even_after_scipy():
+    """SciPy's wheels bundle a second OpenBLAS; imported first, it is the first in the process's
+    map, but the thread count lamina sets must be the one NumPy's GEMMs read."""
+    pytest.importorskip("scipy")
+    code = ("import scipy.special, ctypes, numpy\n"
+            "from lamina import backend\n"
+            "assert backend._BLAS is not None\n"
+            "path = [l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l and 'numpy' in l][0]\n"
+            "mine = ctypes.c_int.in_dll(ctypes.CDLL(path), 'blas_cpu_number')\n"
+            "print(ctypes.addressof(mine) == ctypes.addressof(backend._BLAS[0]))")
+    if backend._BLAS is None:
+        pytest.skip("NumPy does not use OpenBLAS here")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
