@@ -244,7 +244,7 @@ class _InParts(Function):
         xp = array_module(x)
         N = x.shape[0]
         parts = min(N, int(self.flops(x.shape, w.shape, *args) / max(PART_MIN_FLOPS, 1))) \
-            if isinstance(x, np.ndarray) else 1
+            if N > 1 and isinstance(x, np.ndarray) else 1  # (batch-1 inference skips the count)
         if parts < 2:
             self.parts = {0: self.Part()}
             return self.parts[0].forward(x, w, b, *args)
