@@ -268,9 +268,9 @@ def parallel(fn, n: int, parts: int | None = None) -> None:
 
 
 def split(fn, n: int, work) -> None:
-    """`parallel(fn, n)` for one big memory pass that writes the array `work`: measured 2x for
-    Winograd's tile copies on 2 cores. On the GPU, or under SPLIT_MIN_BYTES, fn runs once
-    over everything."""
+    """`parallel(fn, n)` for one big memory pass that writes the array `work`. On the GPU, or
+    under SPLIT_MIN_BYTES, or inside a conv part (parallel runs nested calls inline), fn runs
+    once over everything."""
     if work.nbytes < SPLIT_MIN_BYTES or not isinstance(work, np.ndarray):
         fn(slice(0, n))
     else:

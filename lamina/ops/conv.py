@@ -179,8 +179,8 @@ def _per_image(cols):
 
 def _per_image_matmul(a, b):
     """matmul(a, b) where b (or a) holds one matrix per image along axis 0, cut into blocks of
-    images over lamina's threads (backend.split): OpenBLAS runs such small GEMMs (a first
-    layer's 16 x 25 by 25 x 784) on one core each; split, they measured 2-3x faster on 2 cores."""
+    images over lamina's threads (backend.split, from 8 MB of output): OpenBLAS runs such small
+    GEMMs (a first layer's 16 x 25 by 25 x 784) on one core each. Inside a conv part, inline."""
     xp = array_module(b)
     N = max(a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1)
     out = xp.empty((N, a.shape[-2], b.shape[-1]), dtype=xp.result_type(a, b))
@@ -288,8 +288,7 @@ class _Conv2dPart:
         xp = array_module(x)
         N, C, H, W = x.shape
         O, _, kh, kw = w.shape
-        Ho = _out_size(H, kh, stride[0], pads[0], pads[1], dilation[0])
-        Wo = _out_size(W, kw, stride[1], pads[2], pads[3], dilation[1])
+        Ho, Wo = Conv2d.out_shape(x.shape, w.shape, stride, pads, dilation, groups)[2:]
         self.w, self.plan, self.wino = w, None, None
         if conv_winograd.use_winograd(x, w.shape, stride, dilation, groups):
             out, self.wino = conv_winograd.forward(x, w, b, pads, out)  # 3x3, stride 1: Winograd F(4x4, 3x3)
