@@ -456,3 +456,35 @@ def test_parameters_to_vector_and_back():
     assert np.array_equal(parameters_to_vector(lp).detach().numpy(), v.numpy() * 2.0)
     with pytest.raises(ValueError, match="vector_to_parameters"):
         vector_to_parameters(v[:3], lp)
+
+
+def test_functions_taking_parameters_accept_generators():
+    """A generator can be read only once: clipping used to compute the norm and then clip nothing."""
+    lp, tp = grads_pair()
+    total = clip_grad_norm_((p for p in lp), 0.5)
+    want = torch.nn.utils.clip_grad_norm_((p for p in tp), 0.5)
+    assert abs(total.item() - want.item()) < 1e-12
+    for l, t in zip(lp, tp):
+        assert np.abs(l.grad.numpy() - t.grad.numpy()).max() < 1e-12
+    clip_grad_value_((p for p in lp), 0.01)
+    assert max(np.abs(p.grad.numpy()).max() for p in lp) <= 0.01
+    v = parameters_to_vector(p for p in lp).detach()
+    assert v.shape == (sum(p.numel() for p in lp),)
+    vector_to_parameters(v * 0.0, (p for p in lp))
+    assert all(not p.data.any() for p in lp)
+    opt = optim.SGD((p for p in lp), lr=0.1)
+    opt.add_param_group({"params": (p for p in [lamina.zeros(2, requires_grad=True)])})
+    assert [len(g["params"]) for g in opt.param_groups] == [3, 1]
+
+
+def test_gradient_clipping_callback_clips_a_models_gradients():
+    from lamina import nn
+    from lamina.train.callbacks import GradientClipping
+    model = nn.Linear(4, 3)
+    for p in model.parameters():
+        p.grad = lamina.ones(p.shape) * 10.0
+    cb = GradientClipping(1.0)
+    trainer = type("T", (), {"model": model})()
+    cb.on_after_backward(trainer)
+    norm = math.sqrt(sum(float((p.grad.numpy() ** 2).sum()) for p in model.parameters()))
+    assert abs(norm - 1.0) < 1e-4

@@ -16,6 +16,8 @@ from ...tensor import Tensor
 
 
 def _params(parameters) -> list[Tensor]:
+    """The parameters as a list, read once: `model.parameters()` is a generator, which a
+    second pass would find empty."""
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
@@ -40,7 +42,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
 
     >>> total = lamina.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
-    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    params = [p for p in _params(parameters) if p.grad is not None]
+    grads = [p.grad.data for p in params]
     norm_type = float(norm_type)
     if not grads:
         return Tensor._make(np.zeros((), dtype=get_default_dtype()), None)
@@ -52,9 +55,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
                            "set error_if_nonfinite=False to clip anyway")
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)  # 1e-6 keeps an all-zero gradient finite, as torch
-    for p in _params(parameters):
-        if p.grad is not None:
-            p.grad = Tensor._make(p.grad.data * coef.astype(p.grad.dtype), None)
+    for p in params:
+        p.grad = Tensor._make(p.grad.data * coef.astype(p.grad.dtype), None)
     return Tensor._make(total, None)
 
 
