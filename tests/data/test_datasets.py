@@ -5,6 +5,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_shared_reggzipped_train_images_verify():
     assert spec.urls[0] == "https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz"
 
 
-def test_checksum_cached_by_size_and_mtime(tmp_path, monkeypatch):
+def test_checksum_cached_while_the_file_is_unchanged(tmp_path, monkeypatch):
     f = tmp_path / "x.bin"
     f.write_bytes(b"hello")
     digest = sha256_of(f)
@@ -126,6 +127,26 @@ def test_checksum_cached_by_size_and_mtime(tmp_path, monkeypatch):
     os.utime(f, ns=(1, 1))
     with pytest.raises(AssertionError, match="hashed again"):
         sha256_of(f)
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed over"])
+def test_checksum_cache_sees_a_same_size_replacement_with_its_mtime_restored(tmp_path, how):
+    """(size, mtime) alone is not enough: a copy tool or a user can restore the mtime of a
+    replaced file. The cache is keyed on the inode and ctime too, which no one can set back."""
+    f = tmp_path / "x.bin"
+    f.write_bytes(b"hello")
+    before = f.stat()
+    assert sha256_of(f) == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    if how == "in place":
+        time.sleep(0.05)  # file times tick by the kernel's clock tick (up to 10 ms), not by the ns
+        f.write_bytes(b"hellO")  # same inode, same size
+    else:
+        (tmp_path / "new.bin").write_bytes(b"hellO")
+        os.replace(tmp_path / "new.bin", f)  # a new inode
+    os.utime(f, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = f.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert sha256_of(f) == "04a6f55face2f46be8c23f627d539827615851e10751b63ec59db6d2c706b770"  # of b"hellO"
 
 
 @needs_mnist

@@ -53,18 +53,23 @@ _verified: dict[str, list] = {}
 
 
 def sha256_of(path: Path) -> str:
-    """The file's sha256, remembered by (size, mtime) so an unchanged file is hashed once."""
+    """The file's sha256, remembered by (inode, ctime, size, mtime) so an unchanged file is hashed once.
+
+    Size and mtime alone are not enough: a replacement of the same size can have its mtime set
+    back (os.utime, cp -p, rsync -t). The inode and ctime cannot be set back: rewriting a file
+    or setting its mtime moves its ctime, and a file renamed over it has a new inode.
+    """
     path = Path(path)
     st = path.stat()
-    key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns]
+    key, stamp = str(path.resolve()), [st.st_ino, st.st_ctime_ns, st.st_size, st.st_mtime_ns]
     if not _verified:
         try:
             _verified.update(json.loads(_cache_file().read_text()))
         except (OSError, ValueError):
             pass
     hit = _verified.get(key)
-    if hit and hit[:2] == stamp:
-        return hit[2]
+    if hit and hit[:-1] == stamp:  # (an entry written before the inode and ctime were kept never matches)
+        return hit[-1]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
