@@ -18,6 +18,7 @@ import math
 import signal
 import threading
 import time
+from itertools import islice
 from typing import Any, Callable, Iterable
 
 from .. import creation
@@ -101,11 +102,13 @@ class Trainer:
         self.step_in_epoch = 0    # optimiser steps done in the current epoch
         self.global_step = 0
         self.in_epoch = False     # True between an epoch's first step and its validation's end
-        self.history: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []       # one row per epoch
+        self.step_history: list[dict[str, Any]] = []  # a row every config.metrics_every steps
         self.stop_reason: str | None = None
         self.interrupted = False
         self._epoch_loader_state: dict | None = None  # the loader's state when this epoch began
         self._train_loss = Mean()
+        self._step_loss = Mean()  # the batch losses since the last step row
         self._train_metrics: dict[str, Metric] = self.metrics()
         self._epoch_time = 0.0
         self._resume_rng: dict | None = None
@@ -154,6 +157,8 @@ class Trainer:
         if self._resume_rng is not None:  # after iter(): a loader on the global generator rewinds it
             creation.set_rng_state(self._resume_rng)
             self._resume_rng = None
+        if cfg.max_steps:  # counted before each step: a run resumed after its last step takes none
+            batches = islice(batches, max(cfg.max_steps - self.global_step, 0))
         total = len(loader) if hasattr(loader, "__len__") else 0
         if cfg.max_steps:
             total = min(total, self.step_in_epoch + cfg.max_steps - self.global_step) if total else 0
@@ -176,11 +181,15 @@ class Trainer:
                 loss.backward()
                 for cb in self.callbacks:
                     cb.on_after_backward(self)
+                lr = self.optimizer.param_groups[0]["lr"]  # the lr of this step, before a scheduler moves it
                 self.optimizer.step()
                 self.global_step += 1
                 self.step_in_epoch += 1
                 n = _batch_size(target)
                 self._train_loss.update(value, n)
+                self._step_loss.update(value, n)
+                if cfg.metrics_every and self.global_step % cfg.metrics_every == 0:
+                    self._log_step(lr)
                 if self._train_metrics:  # (a task may measure only its loss)
                     out_np, tgt_np = to_numpy(output.detach()), to_numpy(target)
                     for m in self._train_metrics.values():
@@ -190,12 +199,18 @@ class Trainer:
                 bar.update(self._running())
                 if interrupt.requested:
                     return False
-                if cfg.max_steps and self.global_step >= cfg.max_steps:
-                    break
         finally:
             self._epoch_time += time.perf_counter() - start
             bar.close()
         return True
+
+    def _log_step(self, lr: float) -> None:
+        row = {"kind": "step", "step": self.global_step, "epoch": self.epoch + 1,
+               "train_loss": self._step_loss.compute(), "lr": float(lr)}
+        self._step_loss = Mean()
+        self.step_history.append(row)
+        if self.run_dir is not None:
+            self.run_dir.append_metrics(row)
 
     def _running(self) -> dict[str, float]:
         out = {"loss": self._train_loss.compute()}
@@ -225,7 +240,7 @@ class Trainer:
         if self.run_dir is not None:
             from .plots import plot_history
             try:
-                plot_history(self.history, self.run_dir.path)
+                plot_history(self.history, self.run_dir.path, self.step_history)
             except Exception as e:  # a plot is never worth losing a run over
                 self.log(f"warning: could not draw plots: {e}")
 
@@ -269,6 +284,25 @@ class Trainer:
         return {"loss": loss.compute(), **{k: m.compute() for k, m in metrics.items()
                                            if isinstance(m.compute(), float)}}
 
+    def test(self, loader: Iterable, checkpoint: str = "best") -> dict[str, float]:
+        """After training: load the `checkpoint` weights (if the run has them), evaluate on
+        `loader` (the test set) and log, return and append to metrics.jsonl the test_* values.
+
+        Best-checkpoint selection looked at validation data only, so these numbers are unbiased.
+        """
+        which, epoch = "last weights", self.epoch
+        path = self.run_dir.checkpoint_path(checkpoint) if self.run_dir is not None else None
+        if path is not None and path.is_file():
+            state = load(path)
+            self.model.load_state_dict(state["model"])
+            which, epoch = f"{checkpoint} checkpoint, epoch {state['epoch']}", state["epoch"]
+        logs = {f"test_{k}": v for k, v in self.evaluate(loader).items()}
+        self.log(f"test ({which}): " + format_metrics(logs))
+        if self.run_dir is not None:
+            self.run_dir.append_metrics({"kind": "test", "epoch": epoch, "step": self.global_step,
+                                         "checkpoint": checkpoint if which != "last weights" else "last", **logs})
+        return logs
+
     # ---- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed run needs (see the module docstring)."""
@@ -285,6 +319,7 @@ class Trainer:
             "loader": loader_state,
             "rng": creation.get_rng_state(),
             "history": self.history,
+            "step_history": self.step_history, "step_loss": self._step_loss.state_dict(),
             "stop_reason": self.stop_reason,
             "train_loss": self._train_loss.state_dict(),
             "train_metrics": {k: m.state_dict() for k, m in self._train_metrics.items()},
@@ -302,6 +337,10 @@ class Trainer:
         self.global_step, self.in_epoch = state["global_step"], state["in_epoch"]
         self._epoch_time = state["epoch_time"]
         self.history = list(state["history"])
+        self.step_history = list(state.get("step_history", []))  # (checkpoints from before step rows)
+        self._step_loss = Mean()
+        if "step_loss" in state:
+            self._step_loss.load_state_dict(state["step_loss"])
         self.stop_reason = state["stop_reason"]
         self._train_loss = Mean()
         self._train_loss.load_state_dict(state["train_loss"])
@@ -332,4 +371,4 @@ class Trainer:
         """Restore the state `save_checkpoint('last')` wrote; metrics.jsonl is cut back to match."""
         self.load_state_dict(load(path))
         if self.run_dir is not None:
-            self.run_dir.write_metrics(self.history)
+            self.run_dir.write_metrics(self.history, self.step_history)

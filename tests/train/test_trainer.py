@@ -139,3 +139,43 @@ def test_plain_progress_lines_without_tqdm(monkeypatch, capsys):
     build(None, epochs=1, config={"progress": True, "log_every": 5}).fit()
     err = capsys.readouterr().err
     assert "epoch 1/1 step 5/15 loss" in err and "step 15/15" in err
+
+
+@pytest.mark.parametrize("schedule", [True, False])
+def test_max_steps_run_interrupted_at_its_last_step_resumes_without_an_extra_step(tmp_path, schedule):
+    """Ctrl-C during step 20 of max_steps=20 (mid-epoch 2) saves a mid-epoch checkpoint; the
+    resumed run validates and ends. It used to take a 21st step: with a one-cycle schedule of
+    20 steps that failed ("stepped 21 times"), without one the weights came out different."""
+    reference = build(None, epochs=3, config={"max_steps": 20}, schedule=schedule)
+    reference.fit()
+    run = RunDir.create("laststep", tmp_path)
+    trainer = build(run, epochs=3, config={"max_steps": 20}, schedule=schedule, extra=[InterruptAt(20)])
+    trainer.fit()
+    assert trainer.interrupted and trainer.global_step == 20 and trainer.in_epoch
+    resumed = build(run, epochs=3, config={"max_steps": 20}, schedule=schedule, extra=[Callback()])
+    logs = resumed.fit(resume=run.checkpoint_path("last"))
+    assert resumed.global_step == 20 and logs["epoch"] == 2 and logs["step"] == 20
+    assert_same_weights(weights(resumed), weights(reference))
+    drop_time = lambda hs: [{k: v for k, v in h.items() if k != "time"} for h in hs]  # noqa: E731
+    assert drop_time(resumed.history) == drop_time(reference.history)
+
+
+def test_max_steps_shorter_than_a_warm_up_step():
+    """max_steps=5 with one-cycle's pct_start=0.2 makes a warm-up phase that ends at step 0;
+    the schedule divided by its zero length ("float division by zero") before any training."""
+    from lamina.tasks import get_task
+    from lamina.tasks.recipe import override
+    task = get_task("mnist-cnn")
+    recipe = override(task.default_recipe(), ["train.max_steps=5"])
+    assert recipe.schedule.name == "onecycle" and recipe.schedule.pct_start == 0.2
+    model = lamina.nn.Linear(2, 2)
+    opt = task.optimizer(recipe, model)
+    (sched, *_), = [[cb.scheduler] for cb in task.callbacks(recipe, opt, 469) if hasattr(cb, "scheduler")]
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[0] == pytest.approx(recipe.optim.lr)  # the warm-up is over at once: the peak lr
+    assert lrs[-1] == pytest.approx(recipe.optim.lr / 25 / 1e4)
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
