@@ -1,6 +1,8 @@
 """Making tensors: from data, filled, ranges, and random draws from a seeded Generator."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import backend
@@ -65,11 +67,25 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).rng
 
 
-def _shape(size) -> tuple:
-    """Accept zeros(2, 3), zeros((2, 3)) and zeros([2, 3])."""
+def _shape(size, op: str) -> tuple:
+    """Accept zeros(2, 3), zeros((2, 3)) and zeros([2, 3]); sizes must be non-negative integers
+    (int(2.5) would quietly make 2 elements)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(s) for s in size)
+    shape = tuple(_count(op, "size", s) for s in size)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _count(op: str, what: str, n) -> int:
+    """An integer argument (a size, a count) as an int: Python and NumPy integers, not floats or bools."""
+    if isinstance(n, bool) or isinstance(n, (float, complex)):
+        raise TypeError(f"{op}: {what} must be an integer, got {type(n).__name__} {n!r}")
+    try:
+        return operator.index(n)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an integer, got {type(n).__name__} {n!r}") from None
 
 
 def _finish(arr, dtype, device, requires_grad) -> Tensor:
@@ -111,11 +127,12 @@ def _xp(device):
     return backend.cp if device is not None and Device(device).type == "cuda" else np
 
 
-def _filled(fill, size, dtype, device, requires_grad):
+def _filled(op, fill, size, dtype, device, requires_grad):
     dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    shape = _shape(size, op)
     xp = _xp(device)
     with _on(device):
-        arr = xp.full(_shape(size), fill, dtype=dtype)
+        arr = xp.full(shape, fill, dtype=dtype)
     return _finish(arr, None, None, requires_grad)
 
 
@@ -137,21 +154,21 @@ class _on:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled("zeros", 0, size, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(1, size, dtype, device, requires_grad)
+    return _filled("ones", 1, size, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled("empty", 0, size, dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = backend.scalar_dtype(fill_value)
-    return _filled(fill_value, (size,), dtype, device, requires_grad)
+    return _filled("full", fill_value, (size,), dtype, device, requires_grad)
 
 
 def _like(t: Tensor, dtype, device):
@@ -181,6 +198,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Values in [start, end) by `step`; int64 when all arguments are integers, else float32."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError(f"arange: step must be nonzero, got arange({start}, {end}, {step})")
+    if (end - start) * step < 0:  # NumPy gives an empty range; torch refuses, as here
+        raise RuntimeError(f"arange: the range from {start} to {end} runs against the sign of step {step}")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.get_default_dtype()
@@ -189,38 +210,52 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = np.linspace(start, end, int(steps))
+    steps = _count("linspace", "steps", steps)
+    if steps < 0:
+        raise RuntimeError(f"linspace: steps must be non-negative, got {steps}")
+    arr = np.linspace(start, end, steps)
     return _finish(arr, dtype or backend.get_default_dtype(), device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    for what, v in (("n", n), ("m", m)):
+        if v is not None and _count("eye", what, v) < 0:
+            raise RuntimeError(f"eye: {what} must be non-negative, got {v}")
     return _finish(np.eye(n, m), dtype or backend.get_default_dtype(), device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1)."""
     dtype = np.dtype(dtype or backend.get_default_dtype())
-    arr = _rng(generator).random(_shape(size), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    arr = _rng(generator).random(_shape(size, "rand"), dtype=dtype if dtype.itemsize >= 4 else np.float32)
     return _finish(arr, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
     dtype = np.dtype(dtype or backend.get_default_dtype())
-    arr = _rng(generator).standard_normal(_shape(size), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    arr = _rng(generator).standard_normal(_shape(size, "randn"), dtype=dtype if dtype.itemsize >= 4 else np.float32)
     return _finish(arr, dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
     """Integers in [low, high) (or [0, low) when `high` is omitted), int64 by default."""
+    if isinstance(high, (tuple, list)):  # randint(high, size), as torch allows
+        high, size = None, high
     if high is None:
         low, high = 0, low
-    arr = _rng(generator).integers(low, high, _shape((size,)))
+    shape = _shape((size,), "randint")
+    if not low < high:  # torch's words for an empty range
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    arr = _rng(generator).integers(low, high, shape)
     return _finish(arr, dtype or backend.int64, device, False)
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
-    return _finish(_rng(generator).permutation(int(n)), dtype or backend.int64, device, False)
+    n = _count("randperm", "n", n)
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    return _finish(_rng(generator).permutation(n), dtype or backend.int64, device, False)
 
 
 def rand_like(t, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -238,17 +273,46 @@ def randint_like(t, low, high=None, generator=None, dtype=None, device=None) -> 
     return randint(low, high, t.shape, generator=generator, dtype=dtype, device=device)
 
 
-def multinomial(probs: Tensor, num_samples: int = 1, generator=None) -> Tensor:
-    """Draw class indices from (rows of) `probs` with replacement; used for sampling text."""
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Draw `num_samples` class indices from `probs` (1-D, or 2-D: one distribution per row),
+    weighted by the (unnormalised) probabilities; without replacement each index at most once.
+
+    >>> lamina.multinomial(lamina.tensor([0.1, 0.0, 0.9]), 2)   # e.g. tensor([2, 0])
+    """
     p = backend.to_device(probs.data, backend.CPU).astype(np.float64)
+    if p.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: probs must be 1-D or 2-D, got shape {tuple(p.shape)}")
+    num_samples = _count("multinomial", "num_samples", num_samples)
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
     p2 = p.reshape(-1, p.shape[-1])
-    p2 = p2 / p2.sum(-1, keepdims=True)
-    u = _rng(generator).random((p2.shape[0], num_samples))
-    out = np.stack([np.searchsorted(np.cumsum(row), ui, side="right") for row, ui in zip(p2, u)])
-    out = np.minimum(out, p.shape[-1] - 1).reshape(p.shape[:-1] + (num_samples,))
-    return _finish(out, backend.int64, probs.device, False)
+    if not np.isfinite(p2).all() or (p2 < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    sums = p2.sum(-1)
+    if p2.size == 0 or (sums <= 0).any():
+        row = int(np.argmax(sums <= 0)) if p2.size else 0
+        raise RuntimeError(f"multinomial: invalid multinomial distribution (sum of probabilities <= 0) in row {row}")
+    if not replacement:
+        nonzero = np.count_nonzero(p2, axis=-1)
+        if (nonzero < num_samples).any():
+            row = int(np.argmax(nonzero < num_samples))
+            raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from row {row}, "
+                               f"which has only {nonzero[row]} categories of non-zero probability")
+    p2 = p2 / sums[:, None]
+    rng = _rng(generator)
+    if replacement:
+        u = rng.random((p2.shape[0], num_samples))
+        out = np.stack([np.searchsorted(np.cumsum(row), ui, side="right") for row, ui in zip(p2, u)])
+        out = np.minimum(out, p.shape[-1] - 1)  # rounding in cumsum may leave the total just under 1
+    else:
+        out = np.stack([rng.choice(p2.shape[1], num_samples, replace=False, p=row) for row in p2])
+    return _finish(out.reshape(p.shape[:-1] + (num_samples,)), backend.int64, probs.device, False)
 
 
 def bernoulli(probs: Tensor, generator=None) -> Tensor:
+    p = backend.to_device(probs.data, backend.CPU)
+    if not ((p >= 0) & (p <= 1)).all():  # written so that nan fails too
+        raise RuntimeError("bernoulli: probabilities must be in [0, 1] (and not nan), "
+                           f"got values from {np.nanmin(p) if p.size else None} to {np.nanmax(p) if p.size else None}")
     u = _rng(generator).random(probs.shape)
-    return _finish(u < backend.to_device(probs.data, backend.CPU), probs.dtype, probs.device, False)
+    return _finish(u < p, probs.dtype, probs.device, False)

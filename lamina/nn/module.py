@@ -225,7 +225,12 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Parameters and persistent buffers by PyTorch-style dotted name."""
+        """Parameters and persistent buffers by PyTorch-style dotted name, detached as in torch:
+        each shares its parameter's memory but does not require grad."""
+        return OrderedDict((k, v.detach()) for k, v in self._state_tensors().items())
+
+    def _state_tensors(self) -> "OrderedDict[str, Tensor]":
+        """What state_dict names, as the module's own tensor objects (for loading into them)."""
         out = OrderedDict()
         for mname, m in self.named_modules():
             for name, v in m._items():
@@ -237,7 +242,11 @@ class Module:
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy tensors in by name. With strict=True, missing keys, unexpected keys and shape
         mismatches raise one error that lists them all by name."""
-        own = self.state_dict()
+        name = type(self).__name__
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict for {name}: expected a dict of tensors by name, "
+                            f"got {type(state_dict).__name__}")
+        own = self._state_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = [f"{k}: checkpoint {tuple(np.shape(_data(state_dict[k])))} vs model {own[k].shape}"
@@ -250,7 +259,7 @@ class Module:
                 parts.append("unexpected keys: " + ", ".join(unexpected))
             if mismatched:
                 parts.append("shape mismatches: " + "; ".join(mismatched))
-            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + " | ".join(parts))
+            raise RuntimeError(f"load_state_dict for {name}: " + " | ".join(parts) + _kind_hint(state_dict, own))
         with no_grad():
             for k, t in own.items():
                 if k in state_dict:
@@ -280,6 +289,20 @@ class _IncompatibleKeys(tuple):
         t = super().__new__(cls, (missing, unexpected))
         t.missing_keys, t.unexpected_keys = missing, unexpected
         return t
+
+
+def _kind_hint(state_dict, own) -> str:
+    """When no key matches, say what kind of dict this seems to be (a common mix-up)."""
+    if any(k in own for k in state_dict):
+        return ""
+    if "state" in state_dict and "param_groups" in state_dict:
+        return " (this is an optimizer's state dict, not a module's)"
+    if "last_epoch" in state_dict:
+        return " (this is a learning-rate scheduler's state dict, not a module's)"
+    nested = [k for k, v in state_dict.items() if isinstance(v, dict)]
+    if nested:
+        return f" (expected tensors by name; the values of {nested[:3]} are dicts: pass the model's one, e.g. ckpt[{nested[0]!r}])"
+    return ""
 
 
 def _data(v):

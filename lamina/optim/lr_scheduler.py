@@ -8,19 +8,60 @@ and each one's docstring gives the closed form it follows.
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable
 
-from .optimizer import Optimizer
+from .optimizer import MissingKeyError, Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
            "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(name: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{name}: expected a lamina.optim.Optimizer, got {type(optimizer).__name__}")
+
+
+def _check_number(name: str, key: str, value, least: float | None = 0.0, below: float | None = None,
+                  open_low: bool = False) -> None:
+    """A finite real number in [least, below) (or (least, below) with open_low), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {key} must be a number, got {type(value).__name__} {value!r}")
+    low_ok = least is None or (value > least if open_low else value >= least)
+    if not (math.isfinite(value) and low_ok and (below is None or value < below)):
+        lo = "" if least is None else f" {'>' if open_low else '>='} {least:g}"
+        hi = "" if below is None else f"{' and' if lo else ''} < {below:g}"
+        raise ValueError(f"{name}: {key} must be a finite number{lo}{hi}, got {value}")
+
+
+def _check_count(name: str, key: str, value, least: int = 1) -> None:
+    """An integer >= least: step counts and milestones (a float or 0 would divide by zero later)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {key} must be an integer, got {type(value).__name__} {value!r}")
+    if value < least:
+        raise ValueError(f"{name}: {key} must be an integer >= {least}, got {value}")
+
+
+def _factor(name: str, f, epoch: int, group: int) -> float:
+    """What a user's lr_lambda returned, checked: a number (a 0-d tensor or array will do)."""
+    value = f(epoch)
+    if not isinstance(value, numbers.Real) and hasattr(value, "item") and math.prod(getattr(value, "shape", (0,))) == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: lr_lambda of parameter group {group} returned {type(value).__name__} {value!r} "
+                        f"at epoch {epoch}; expected a number")
+    return value
+
+
+def _lambdas(name: str, optimizer: Optimizer, lr_lambda) -> list:
+    fs = _per_group(name, optimizer, "lr_lambda", lr_lambda)
+    for i, f in enumerate(fs):
+        if not callable(f):
+            raise TypeError(f"{name}: lr_lambda of parameter group {i} must be a function of the epoch, "
+                            f"got {type(f).__name__} {f!r}")
+    return fs
 
 
 def _per_group(name: str, optimizer: Optimizer, what: str, value) -> list:
@@ -77,6 +118,10 @@ class LRScheduler:
         self._apply(self.get_lr())
 
     def _apply(self, lrs: list[float]) -> None:
+        for i, lr in enumerate(lrs):  # a negative or nan lr would train silently wrong: refuse it
+            if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr >= 0):
+                raise ValueError(f"{type(self).__name__}: the schedule gives parameter group {i} an lr of {lr!r} "
+                                 f"at epoch {self.last_epoch}; an lr must be a finite number >= 0")
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -93,18 +138,41 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._check_state(state_dict)
         self.__dict__.update(state_dict)
+
+    def _check_state(self, state_dict, needed: tuple[str, ...] = ()) -> None:
+        """Refuse another kind of state dict (an optimizer's, a module's, another scheduler's):
+        its public keys must be this scheduler's, or loading would silently mix the two."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}: expected a scheduler's state dict (a dict), got {type(state_dict).__name__}")
+        own = {k for k in self.state_dict() if not k.startswith("_")} | set(needed)
+        got = {k for k in state_dict if not isinstance(k, str) or not k.startswith("_")} | \
+            {k for k in needed if k in state_dict}
+        if own != got:
+            if "param_groups" in state_dict and "state" in state_dict:
+                what = "an optimizer's state dict"
+            elif "last_epoch" in state_dict:
+                what = "another scheduler's state dict"
+            else:
+                what = "a dict"
+            missing, extra = sorted(map(str, own - got)), sorted(map(str, got - own))
+            raise MissingKeyError(f"{name}: got {what}: " + "; ".join(
+                part for part in (f"missing keys {missing}" if missing else "",
+                                  f"unexpected keys {extra}" if extra else "") if part))
 
 
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch); one function, or one per parameter group."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list, last_epoch: int = -1):
-        self.lr_lambdas = _per_group("LambdaLR", optimizer, "lr_lambda", lr_lambda)
+        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * f(self.last_epoch) for f, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [base_lr * _factor("LambdaLR", f, self.last_epoch, i)
+                for i, (f, base_lr) in enumerate(zip(self.lr_lambdas, self.base_lrs))]
 
     def state_dict(self):
         # functions cannot be saved; callable objects keep their attributes (as torch)
@@ -114,6 +182,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict)
         state_dict = dict(state_dict)
         lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -122,10 +191,32 @@ class LambdaLR(LRScheduler):
                 f.__dict__.update(saved)
 
 
+class MultiplicativeLR(LambdaLR):
+    """lr = lr * lr_lambda(epoch) at every step after the first (a multiplicative factor per epoch)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list, last_epoch: int = -1):
+        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
+        LRScheduler.__init__(self, optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch <= 0:
+            return self._current()
+        return [lr * _factor("MultiplicativeLR", f, self.last_epoch, i)
+                for i, (f, lr) in enumerate(zip(self.lr_lambdas, self._current()))]
+
+    def _closed_form(self):
+        lrs = list(self.base_lrs)
+        for epoch in range(1, self.last_epoch + 1):
+            lrs = [lr * _factor("MultiplicativeLR", f, epoch, i) for i, (f, lr) in enumerate(zip(self.lr_lambdas, lrs))]
+        return lrs
+
+
 class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        _check_count("StepLR", "step_size", step_size)
+        _check_number("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -143,6 +234,10 @@ class MultiStepLR(LRScheduler):
     """lr = initial_lr * gamma ** (number of milestones <= epoch)."""
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
+        milestones = list(milestones)
+        for m in milestones:
+            _check_count("MultiStepLR", "each milestone", m, least=0)
+        _check_number("MultiStepLR", "gamma", gamma)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -166,6 +261,7 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        _check_number("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -183,6 +279,8 @@ class CosineAnnealingLR(LRScheduler):
     recursively as torch does (and continuing past T_max by the same recursion)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        _check_count("CosineAnnealingLR", "T_max", T_max)
+        _check_number("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -210,10 +308,13 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):
+        _check_number("LinearLR", "start_factor", start_factor, open_low=True)
+        _check_number("LinearLR", "end_factor", end_factor)
         if not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        _check_count("LinearLR", "total_iters", total_iters)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -247,13 +348,11 @@ class OneCycleLR(LRScheduler):
                  three_phase: bool = False, last_epoch: int = -1):
         _check_optimizer("OneCycleLR", optimizer)
         if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"OneCycleLR: expected a positive integer total_steps, got {total_steps}")
+            _check_count("OneCycleLR", "total_steps", total_steps)
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0 or not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(f"OneCycleLR: expected positive integers epochs and steps_per_epoch, "
-                                 f"got {epochs} and {steps_per_epoch}")
+            _check_count("OneCycleLR", "epochs", epochs)
+            _check_count("OneCycleLR", "steps_per_epoch", steps_per_epoch)
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR: give either total_steps or both epochs and steps_per_epoch")
@@ -261,6 +360,8 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: expected a float pct_start in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        _check_number("OneCycleLR", "div_factor", div_factor, open_low=True)
+        _check_number("OneCycleLR", "final_div_factor", final_div_factor, open_low=True)
         self.anneal_strategy = anneal_strategy
         up = float(pct_start * self.total_steps) - 1
         last = self.total_steps - 1
@@ -277,6 +378,8 @@ class OneCycleLR(LRScheduler):
                 [last, "max_lr", "min_lr", "base_momentum", "max_momentum"],
             ]
         max_lrs = _per_group("OneCycleLR", optimizer, "max_lr", max_lr)
+        for m in max_lrs:
+            _check_number("OneCycleLR", "max_lr", m)
         if last_epoch == -1:
             for group, m in zip(optimizer.param_groups, max_lrs):
                 group["initial_lr"] = m / div_factor
@@ -290,6 +393,9 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
             max_ms = _per_group("OneCycleLR", optimizer, "max_momentum", max_momentum)
             base_ms = _per_group("OneCycleLR", optimizer, "base_momentum", base_momentum)
+            for key, ms in (("max_momentum", max_ms), ("base_momentum", base_ms)):
+                for m in ms:  # Adam's beta1 must stay below 1
+                    _check_number("OneCycleLR", key, m, below=1.0 if self.use_beta1 else None)
             if last_epoch == -1:
                 for group, m, b in zip(optimizer.param_groups, max_ms, base_ms):
                     self._set_momentum(group, m)
@@ -317,7 +423,11 @@ class OneCycleLR(LRScheduler):
             start_step = 0.0
             for i, (end_step, lr0, lr1, m0, m1) in enumerate(self._schedule_phases):
                 if step <= end_step or i == len(self._schedule_phases) - 1:
-                    pct = (step - start_step) / (end_step - start_step)
+                    # step total_steps (the scheduler's step after the last batch) lies past the last
+                    # phase: torch extrapolates there, linearly to a negative lr; hold the final values.
+                    # A phase of no length (pct_start * total_steps == 1) is over at once (torch: 0/0)
+                    span = end_step - start_step
+                    pct = min((step - start_step) / span, 1.0) if span > 0 else 1.0
                     lrs.append(self._anneal(group[lr0], group[lr1], pct))
                     if self.cycle_momentum:
                         self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
@@ -342,6 +452,10 @@ class SequentialLR(LRScheduler):
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for {len(schedulers)} "
                              f"schedulers, got {len(milestones)}")
+        for m in milestones:
+            _check_count("SequentialLR", "each milestone", m, least=0)
+        if list(milestones) != sorted(milestones):
+            raise ValueError(f"SequentialLR: milestones must be in increasing order, got {list(milestones)}")
         self._schedulers = schedulers
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
@@ -372,6 +486,7 @@ class SequentialLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        self._check_state(state_dict, needed=("_schedulers",))
         state_dict = dict(state_dict)
         saved = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -387,8 +502,11 @@ class ReduceLROnPlateau(LRScheduler):
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float | list[float] = 0.0, eps: float = 1e-8):
         _check_optimizer("ReduceLROnPlateau", optimizer)
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        _check_number("ReduceLROnPlateau", "factor", factor, below=1.0)
+        _check_count("ReduceLROnPlateau", "patience", patience, least=0)
+        _check_count("ReduceLROnPlateau", "cooldown", cooldown, least=0)
+        _check_number("ReduceLROnPlateau", "threshold", threshold)
+        _check_number("ReduceLROnPlateau", "eps", eps)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -397,6 +515,8 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = factor
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.min_lrs = _per_group("ReduceLROnPlateau", optimizer, "min_lr", min_lr)
+        for m in self.min_lrs:
+            _check_number("ReduceLROnPlateau", "min_lr", m)
         self.patience = patience
         self.cooldown = cooldown
         self.eps = eps

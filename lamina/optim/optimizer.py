@@ -12,6 +12,8 @@ algorithm takes `maximize=False`; with True it ascends, as in torch: its rule se
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -41,6 +43,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
+        _check_hyperparameters(type(self).__name__, defaults)
         for group in groups:
             self.add_param_group(group)
 
@@ -53,6 +56,12 @@ class Optimizer:
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the rest come from the defaults)."""
+        name, index = type(self).__name__, len(self.param_groups)
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise MissingKeyError(f"{name}: parameter group {index} has no 'params' entry (its keys: "
+                                  f"{sorted(map(str, param_group))}); expected {{'params': [tensors], ...options}}")
         group = dict(param_group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
@@ -66,6 +75,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
         for k, v in self.defaults.items():
             group.setdefault(k, v)
+        _check_hyperparameters(f"{name}: parameter group {index}", group)
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -130,25 +140,97 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what `state_dict` returned (state is copied, cast to each parameter's dtype/device)."""
+        """Restore what `state_dict` returned (state is copied, cast to each parameter's dtype/device).
+
+        Everything is checked before anything changes: the kind of dict, the group sizes, the
+        options, and that every state array has its parameter's shape.
+        """
         name = type(self).__name__
+        _check_kind(name, state_dict)
         saved = state_dict["param_groups"]
         if len(saved) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")
         for i, (g, s) in enumerate(zip(self.param_groups, saved)):
+            if not isinstance(s, dict) or "params" not in s:
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} of the state dict has no 'params' "
+                                 f"list; got {type(s).__name__} {str(s)[:80]}")
             if len(g["params"]) != len(s["params"]):
                 raise ValueError(f"{name}.load_state_dict: parameter group {i} has {len(g['params'])} "
                                  f"parameters, the state dict's has {len(s['params'])}")
-        by_index = {i: p for g, s in zip(self.param_groups, saved) for i, p in zip(s["params"], g["params"])}
-        self.state = {}
+            _check_hyperparameters(f"{name}.load_state_dict: parameter group {i} of the state dict", s)
+        where = {int(i): (gi, p) for gi, (g, s) in enumerate(zip(self.param_groups, saved))
+                 for i, p in zip(s["params"], g["params"])}
+        state = {}
         for i, s in state_dict["state"].items():
-            p = by_index.get(int(i))
-            if p is None:
+            if int(i) not in where:
                 continue
-            self.state[p] = {k: _to_param(v, p, k) for k, v in s.items()}
+            group, p = where[int(i)]
+            entry = {k: _to_param(v, p, k) for k, v in s.items()}
+            for k, v in entry.items():
+                if _is_array(v) and tuple(v.shape) != tuple(p.shape):
+                    raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {i} (group {group}) has "
+                                     f"shape {tuple(v.shape)}, but the parameter has shape {tuple(p.shape)}; "
+                                     "was the state dict saved for another model?")
+            state[p] = entry
+        self.state = state
         self.param_groups = [{**{k: v for k, v in s.items() if k != "params"}, "params": g["params"]}
                              for g, s in zip(self.param_groups, saved)]
+
+
+class MissingKeyError(KeyError):
+    """A KeyError (what torch raises, so `except KeyError` keeps working) whose message reads
+    as a sentence: KeyError's own str() shows the repr of its argument, quotes and all."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+def _check_kind(name: str, state_dict) -> None:
+    """An optimizer's state dict has 'state' and 'param_groups'; say what was given instead."""
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{name}.load_state_dict: expected an optimizer's state dict (a dict with 'state' and "
+                        f"'param_groups'), got {type(state_dict).__name__}")
+    if "state" in state_dict and "param_groups" in state_dict:
+        return
+    keys = list(state_dict)
+    if "last_epoch" in state_dict:
+        what = "a learning-rate scheduler's state dict"
+    elif keys and all(isinstance(v, Tensor) or _is_array(v) for v in state_dict.values()):
+        what = "a module's state dict (tensors by name)"
+    else:
+        what = "a dict"
+    shown = ", ".join(map(repr, keys[:6])) + (", ..." if len(keys) > 6 else "")
+    raise MissingKeyError(f"{name}.load_state_dict: expected an optimizer's state dict (a dict with 'state' and "
+                          f"'param_groups'), got {what} with keys {shown or 'none'}")
+
+
+# The least value of each numeric option, for every algorithm that has it (None: any finite
+# number). Checked for the defaults, every parameter group and a loaded state dict, so that a
+# typo such as lr="0.1" fails where it is made, not inside the first step.
+_LEAST = {"lr": 0.0, "momentum": 0.0, "dampening": None, "weight_decay": 0.0, "eps": 0.0, "alpha": 0.0,
+          "lr_decay": 0.0, "initial_accumulator_value": 0.0}
+
+
+def _check_number(where: str, key: str, value, least) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {key} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or (least is not None and value < least):
+        raise ValueError(f"{where}: {key} must be a finite number{f' >= {least:g}' if least is not None else ''}, "
+                         f"got {value}")
+
+
+def _check_hyperparameters(where: str, group: dict) -> None:
+    for key, value in group.items():
+        if key in _LEAST:
+            _check_number(where, key, value, _LEAST[key])
+        elif key == "betas":
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise TypeError(f"{where}: betas must be a pair of numbers (beta1, beta2), got {value!r}")
+            for i, b in enumerate(value):
+                _check_number(where, f"betas[{i}]", b, 0.0)
+                if not b < 1.0:
+                    raise ValueError(f"{where}: betas must be in [0, 1), got {tuple(value)}")
 
 
 def _is_array(v) -> bool:

@@ -17,9 +17,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False, maximize: bool = False):
-        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: lr, alpha, eps, momentum and weight_decay must be >= 0, "
-                             f"got {lr}, {alpha}, {eps}, {momentum}, {weight_decay}")
+        # the base class checks the numbers (type and range) for the defaults and every group
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
 
