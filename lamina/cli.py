@@ -3,8 +3,9 @@
     lamina train mnist-cnn --data-root ../shared/data
     lamina train recipes/mnist_cnn.toml --set optim.lr=0.01 --epochs 3
     lamina train --resume runs/mnist-cnn-20250101-120000
-    lamina evaluate runs/mnist-cnn-20250101-120000
-    lamina predict runs/mnist-cnn-20250101-120000 digit.png
+    lamina train --resume runs/mnist-cnn-20250101-120000 --epochs 10    # extend a finished run
+    lamina evaluate runs/mnist-cnn-20250101-120000 [--split val]
+    lamina predict runs/mnist-cnn-20250101-120000 digit.png photos/
     lamina list
     lamina demo
 
@@ -29,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("spec", nargs="?", help="a task name (see `lamina list`) or a recipe .toml file")
     t.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key, e.g. optim.lr=0.01 or data.path=/x (repeatable)")
-    t.add_argument("--epochs", type=int, help="number of epochs (train.epochs)")
+    t.add_argument("--epochs", type=int, help="number of epochs (train.epochs); with --resume, a finished run "
+                                              "trains on to this many epochs in all")
     t.add_argument("--device", help="cpu (default) or cuda (train.device)")
     t.add_argument("--data-root", help="folder holding the data sets (default $LAMINA_DATA or ~/.cache/lamina)")
     t.add_argument("--name", help="run name (default: the task or recipe file name)")
@@ -37,14 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
     common(t)
 
-    e = sub.add_parser("evaluate", help="loss and metrics of a run's best weights on its validation data")
+    e = sub.add_parser("evaluate", help="loss and metrics of a run's best weights on its test (or validation) data, "
+                                        "per-class precision/recall and a confusion-matrix plot")
     e.add_argument("run_dir")
+    e.add_argument("--split", choices=["test", "val"], default="test", help="which split to score (default test)")
     e.add_argument("--data-root", help="folder holding the data sets")
     common(e)
 
-    pr = sub.add_parser("predict", help="top classes with probabilities for image files")
+    pr = sub.add_parser("predict", help="top classes with probabilities for image files (resized and converted "
+                                        "to what the model expects)")
     pr.add_argument("run_dir")
-    pr.add_argument("inputs", nargs="+", help="image files")
+    pr.add_argument("inputs", nargs="+", help="image files, or folders of them")
     pr.add_argument("-k", "--top", type=int, default=3, help="how many classes to show (default 3)")
     common(pr)
 
@@ -78,9 +83,10 @@ def cmd_train(args) -> int:
             from .tasks import Recipe
             recipe = Recipe()
             recipe.data.root = args.data_root
-        if args.spec or args.sets or args.epochs:
-            raise ValueError("--resume continues a run with its own recipe; drop the task, --set and --epochs")
-        run, logs, trainer = runner.train(recipe, resume=args.resume)
+        if args.spec or args.sets:
+            raise ValueError("--resume continues a run with its own recipe; drop the task and --set "
+                             "(--epochs N extends a finished run to N epochs)")
+        run, logs, trainer = runner.train(recipe, resume=args.resume, epochs=args.epochs)
     else:
         if not args.spec:
             raise ValueError("train: name a task or a recipe .toml file (see `lamina list`), or --resume RUN_DIR")
@@ -102,6 +108,8 @@ def cmd_train(args) -> int:
     if sample:
         print("sample:\n" + sample)
     print(_metrics_line(logs))
+    if any(k.startswith("test_") for k in logs):
+        print(_metrics_line(logs, "test_"))
     return 0
 
 
@@ -113,8 +121,10 @@ def cmd_demo(args) -> int:
     if trainer.interrupted:
         return 130
     print(_metrics_line(logs))
+    print(_metrics_line(logs, "test_"))
     plots = [p.name for p in (run.path / "loss.png", run.path / "metrics.png") if p.is_file()]
-    print(f"done in {time.perf_counter() - start:.0f} s: validation accuracy {logs.get('val_accuracy', 0):.2%}. "
+    print(f"done in {time.perf_counter() - start:.0f} s: test accuracy {logs.get('test_accuracy', 0):.2%} "
+          f"(validation {logs.get('val_accuracy', 0):.2%}). "
           f"Run directory {run.path}" + (f" (plots: {', '.join(plots)})" if plots else ""))
     print(f"try: lamina predict {run.path} <image.png>   |   lamina evaluate {run.path}")
     return 0
@@ -122,15 +132,28 @@ def cmd_demo(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .tasks import runner
-    logs = runner.evaluate(args.run_dir, args.data_root)
-    print(_metrics_line({f"val_{k}": v for k, v in logs.items()}))
+    ev = runner.evaluate(args.run_dir, args.data_root, args.split)
+    print(f"{ev.split} split: {ev.size:,} samples, {ev.weights}")
+    print(_metrics_line(ev.logs, f"{ev.split}_"))
+    if ev.report:
+        print(ev.report)
+    if ev.confusion is not None:
+        print(f"confusion matrix: {ev.plot}" if ev.plot else "confusion matrix: no plot (needs matplotlib)")
     return 0
 
 
 def cmd_predict(args) -> int:
     from .tasks import runner
-    for path, top in runner.predict(args.run_dir, args.inputs, args.top):
-        print(f"{path}: " + ", ".join(f"{name} {p:.1%}" for name, p in top))
+    results = runner.predict(args.run_dir, args.inputs, args.top)
+    for r in results:
+        if r.error:
+            print(f"{r.path}: error: {r.error}", file=sys.stderr)
+            continue
+        print(f"{r.path}: " + ", ".join(f"{name} {p:.1%}" for name, p in r.top)
+              + (f"   (note: {'; '.join(r.notes)})" if r.notes else ""))
+    failed = sum(r.error is not None for r in results)
+    if failed:  # the others were still predicted; the status says not all went well
+        raise RuntimeError(f"predict: {failed} of {len(results)} input(s) could not be read (see above)")
     return 0
 
 
@@ -142,10 +165,15 @@ def cmd_list(args) -> int:
         print(f"  {name:<20} {task.description}")
     root = args.data_root or None
     print(f"data sets (data root {data_root(root)}):")
-    for info in list_datasets(root):
+    infos = list_datasets(root)
+    for info in infos:
         status = "user-supplied path" if info.present is None else ("present" if info.present else "missing")
         where = f"  {info.location}" if info.present else ""
         print(f"  {info.name:<20} {status:<19} {info.description}{where}")
+    # the bundled digits are always there; anything else present means the root is right
+    if not any(info.present and info.name != "mnist-bundled" for info in infos):
+        print(f"no data sets found under {data_root(root)}: point lamina at the folder that holds them with "
+              f"--data-root DIR or LAMINA_DATA=DIR (e.g. ../shared/data); the demo needs none (mnist-bundled)")
     return 0
 
 

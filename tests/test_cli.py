@@ -53,7 +53,8 @@ def test_train_prints_val_metrics_and_writes_run_dir(tmp_path, capsys, monkeypat
     code, out, err = run_cli(capsys, "train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=16",
                              "--set", "train.max_steps=5", "--epochs", "1")
     assert code == 0
-    assert re.fullmatch(r"val_loss \d+\.\d+ val_accuracy \d\.\d+ val_f1 \d\.\d+", out.strip().splitlines()[-1])
+    assert re.fullmatch(r"val_loss \d+\.\d+ val_accuracy \d\.\d+ val_f1 \d\.\d+", out.strip().splitlines()[-2])
+    assert re.fullmatch(r"test_loss \d+\.\d+ test_accuracy \d\.\d+ test_f1 \d\.\d+", out.strip().splitlines()[-1])
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("demo-")
     assert {"config.json", "metrics.jsonl", "checkpoints"} <= {p.name for p in run.iterdir()}
@@ -62,7 +63,8 @@ def test_train_prints_val_metrics_and_writes_run_dir(tmp_path, capsys, monkeypat
 def test_evaluate_and_predict(mnist_run, tmp_path, capsys):
     pytest.importorskip("PIL")
     code, out, _ = run_cli(capsys, "evaluate", mnist_run)
-    assert code == 0 and re.match(r"val_loss \d+\.\d+ val_accuracy \d\.\d+", out.strip())
+    assert code == 0 and re.match(r"test split: 2,000 samples, best checkpoint, epoch 1\n"
+                                  r"test_loss \d+\.\d+ test_accuracy \d\.\d+", out.strip())
     image = digit_png(tmp_path / "seven.png")
     code, out, _ = run_cli(capsys, "predict", mnist_run, image)
     assert code == 0
@@ -120,11 +122,11 @@ def test_error_malformed_recipe_key(tmp_path, capsys):
     assert "optim.lr expects a number" in line
 
 
-def test_error_wrong_image_size(mnist_run, tmp_path, capsys):
+def test_predict_resizes_a_wrong_size_image_with_a_note(mnist_run, tmp_path, capsys):
     pytest.importorskip("PIL")
     image = digit_png(tmp_path / "big.png", size=32)
-    line = one_line_error(*run_cli(capsys, "predict", mnist_run, image)[:3:2])
-    assert "32x32" in line and "expects 28x28" in line
+    code, out, _ = run_cli(capsys, "predict", mnist_run, image)
+    assert code == 0 and "(note: resized 32x32 to 28x28)" in out
 
 
 def test_error_corrupt_data_file(tmp_path, capsys):
@@ -198,7 +200,7 @@ def test_ctrl_c_then_resume_from_the_command_line(tmp_path, capsys, monkeypatch)
     (run,) = (tmp_path / "b").iterdir()
     assert lamina.load(run / "checkpoints" / "last.safetensors")["global_step"] == 50
     code, out, _ = run_cli(capsys, "train", "--resume", run)
-    assert code == 0 and out.strip().splitlines()[-1].startswith("val_loss ")
+    assert code == 0 and out.strip().splitlines()[-2].startswith("val_loss ")
     a = lamina.load(reference / "checkpoints" / "last.safetensors")["model"]
     b = lamina.load(run / "checkpoints" / "last.safetensors")["model"]
     for k in a:

@@ -8,8 +8,8 @@ Functions (lamina.metrics.functional) score whole arrays at once; the classes
 >>> acc = metrics.Accuracy(); acc.update(logits, labels); acc.compute()   # streaming
 """
 from .functional import (  # noqa: F401
-    accuracy, confusion_matrix, f1_score, mae, precision, precision_recall_f1, recall, rmse, to_numpy,
-    top_k_accuracy,
+    accuracy, classification_report, confusion_matrix, f1_score, mae, per_class, precision, precision_recall_f1,
+    recall, rmse, to_numpy, top_k_accuracy,
 )
 from .streaming import (  # noqa: F401
     MAE, RMSE, Accuracy, ConfusionMatrix, F1Score, Mean, Metric, Precision, Recall, TopKAccuracy,

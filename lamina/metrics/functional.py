@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "precision", "recall",
-           "f1_score", "mae", "rmse", "to_numpy"]
+__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "per_class", "classification_report",
+           "precision", "recall", "f1_score", "mae", "rmse", "to_numpy"]
 
 
 def to_numpy(x) -> np.ndarray:
@@ -58,18 +58,44 @@ def confusion_matrix(output, target, num_classes: int | None = None) -> np.ndarr
     return np.bincount(tgt * num_classes + pred, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
-def _from_confusion(cm: np.ndarray) -> tuple[float, float, float]:
-    """Macro precision, recall and F1 over the classes that occur (as true or predicted)."""
+def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class (precision, recall, F1, support) from a confusion matrix (row = true class).
+
+    A class never predicted has precision 0, one never present recall 0 (sklearn's zero_division=0).
+    """
+    cm = np.asarray(cm)
     tp = np.diag(cm).astype(np.float64)
     predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
-    present = (predicted + actual) > 0  # a class absent from both would add a meaningless 0
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(predicted > 0, tp / predicted, 0.0)
         r = np.where(actual > 0, tp / actual, 0.0)
         f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    return p, r, f, actual.astype(np.int64)
+
+
+def _from_confusion(cm: np.ndarray) -> tuple[float, float, float]:
+    """Macro precision, recall and F1 over the classes that occur (as true or predicted)."""
+    p, r, f, actual = per_class(cm)
+    present = (cm.sum(axis=0) + actual) > 0  # a class absent from both would add a meaningless 0
     if not present.any():
         return 0.0, 0.0, 0.0
     return float(p[present].mean()), float(r[present].mean()), float(f[present].mean())
+
+
+def classification_report(cm: np.ndarray, names: list[str] | None = None) -> str:
+    """A table of per-class precision, recall, F1 and support, with the macro average, as text.
+
+    >>> print(classification_report(confusion_matrix(logits, labels), ["cat", "dog"]))
+    """
+    p, r, f, support = per_class(cm)
+    names = [str(n) for n in (names if names is not None else range(len(p)))]
+    w = max([len(n) for n in names] + [len("macro avg")])
+    lines = [f"{'class':<{w}}  precision     recall         f1    support"]
+    for n, a, b, c, s in zip(names, p, r, f, support):
+        lines.append(f"{n:<{w}}  {a:9.4f}  {b:9.4f}  {c:9.4f}  {s:9d}")
+    P, R, F1 = _from_confusion(np.asarray(cm))
+    lines.append(f"{'macro avg':<{w}}  {P:9.4f}  {R:9.4f}  {F1:9.4f}  {int(support.sum()):9d}")
+    return "\n".join(lines)
 
 
 def precision_recall_f1(output, target, num_classes: int | None = None) -> tuple[float, float, float]:

@@ -2,6 +2,12 @@
 
 Every image task here is this one class with different default recipes (see tasks/__init__.py):
 the data set decides the images, the recipe's model section the network.
+
+Three splits, so that choosing the best checkpoint never sees the data it is finally scored
+on: validation is a seeded, stratified `data.val_fraction` of the training images (the best
+checkpoint is picked on it), and test is the data set's own test split, used once at the end.
+An image folder has no test split: `val_fraction` of each class goes to validation and as much
+again to test.
 """
 from __future__ import annotations
 
@@ -42,7 +48,25 @@ class Data:
     train: Dataset
     val: Dataset
     info: DataInfo
+    test: Dataset | None = None
     extra: dict = field(default_factory=dict)
+
+
+def holdout(targets, fraction: float, seed: int, parts: int = 1) -> list[np.ndarray]:
+    """Seeded, stratified split of indices: [rest, part 1, ..., part `parts`], each part about
+    `fraction` of every class (at least one image of a class with more than `parts` images)."""
+    if not 0 < fraction * parts < 1:
+        raise RecipeError(f"data.val_fraction must be in (0, {1 / parts:g}), got {fraction}")
+    rng = np.random.default_rng(seed)
+    targets = np.asarray(targets)
+    out: list[list[int]] = [[] for _ in range(parts + 1)]
+    for c in np.unique(targets):
+        idx = rng.permutation(np.flatnonzero(targets == c))
+        n = max(1, int(round(len(idx) * fraction))) if len(idx) > parts else 0
+        for p in range(parts):
+            out[p + 1] += idx[p * n:(p + 1) * n].tolist()
+        out[0] += idx[parts * n:].tolist()
+    return [np.array(sorted(o), dtype=np.int64) for o in out]
 
 
 def _nchw(images: np.ndarray) -> np.ndarray:
@@ -64,6 +88,8 @@ class _Standardize:
 class ImageClassification:
     """Classify images into the data set's classes with cross-entropy; report accuracy and macro F1."""
 
+    classifier = True  # `lamina evaluate` shows per-class precision/recall and a confusion matrix
+
     def __init__(self, name: str, description: str, defaults: Callable[[], Recipe]):
         self.name, self.description, self._defaults = name, description, defaults
 
@@ -74,7 +100,7 @@ class ImageClassification:
 
     # ---- data -------------------------------------------------------------------------------
     def build_data(self, recipe: Recipe) -> Data:
-        """Train and validation sets as lamina Datasets, plus the DataInfo of their images."""
+        """Train, validation and test sets as lamina Datasets, plus the DataInfo of their images."""
         d = recipe.data
         root = d.root or None
         if root is not None and not Path(root).expanduser().is_dir():
@@ -83,10 +109,12 @@ class ImageClassification:
             return self._image_folder(recipe, root)
         cls = get_dataset(d.dataset)
         train = cls(root=root, train=True)
-        val = cls(root=root, train=False)
+        test = cls(root=root, train=False)
         if not hasattr(train, "data") or not hasattr(train, "targets"):
             raise RecipeError(f"{self.name}: dataset {d.dataset!r} is not an image data set with a train/test split")
-        x_train, x_val = _nchw(np.asarray(train.data)), _nchw(np.asarray(val.data))
+        x_all, y_all = _nchw(np.asarray(train.data)), np.asarray(train.targets)
+        train_idx, val_idx = holdout(y_all, d.val_fraction, recipe.train.seed)
+        x_train, x_val, x_test = x_all[train_idx], x_all[val_idx], _nchw(np.asarray(test.data))
         # mean and std of the training pixels, per channel: computed once, saved for predict
         scaled = x_train.reshape(x_train.shape[0], x_train.shape[1], -1)
         mean = [float(m) / 255 for m in scaled.mean(axis=(0, 2))]
@@ -99,7 +127,8 @@ class ImageClassification:
             s = np.asarray(std, np.float32)[None, :, None, None]
             return TensorDataset((x.astype(np.float32) / 255 - m) / s, np.asarray(y, np.int64))
 
-        return Data(tensors(x_train, train.targets), tensors(x_val, val.targets), info)
+        return Data(tensors(x_train, y_all[train_idx]), tensors(x_val, y_all[val_idx]), info,
+                    test=tensors(x_test, test.targets))
 
     def _image_folder(self, recipe: Recipe, root) -> Data:
         from ..data.datasets import ImageFolder
@@ -116,30 +145,29 @@ class ImageClassification:
         full = ImageFolder(d.path, mode=mode, data_root=root)
         if len(full.classes) < 2:
             raise DataError(f"{self.name}: {full.root} has {len(full.classes)} class sub-folder(s); need at least 2")
-        # a seeded split, stratified so that every class is in both parts
-        rng = np.random.default_rng(recipe.train.seed)
-        targets = np.asarray(full.targets)
-        train_idx, val_idx = [], []
-        for c in range(len(full.classes)):
-            idx = rng.permutation(np.flatnonzero(targets == c))
-            n_val = max(1, int(round(len(idx) * d.val_fraction))) if len(idx) > 1 else 0
-            val_idx += idx[:n_val].tolist()
-            train_idx += idx[n_val:].tolist()
+        train_idx, val_idx, test_idx = holdout(full.targets, d.val_fraction, recipe.train.seed, parts=2)
         train_ds = ImageFolder(d.path, transform=train_tf, mode=mode, data_root=root)
         val_ds = ImageFolder(d.path, transform=val_tf, mode=mode, data_root=root)
         info = DataInfo(list(full.classes), channels, size, mean, std, resize=True)
-        return Data(Subset(train_ds, sorted(train_idx)), Subset(val_ds, sorted(val_idx)), info,
-                    {"root": full.root})
+        return Data(Subset(train_ds, train_idx.tolist()), Subset(val_ds, val_idx.tolist()), info,
+                    test=Subset(val_ds, test_idx.tolist()), extra={"root": full.root})
 
-    def loaders(self, recipe: Recipe, data: Data) -> tuple[DataLoader, DataLoader]:
-        """The training loader shuffles with its own generator (seeded), so that its order does
+    def loaders(self, recipe: Recipe, data: Data) -> tuple[DataLoader, DataLoader, DataLoader | None]:
+        """(train, val, test) loaders; test is None where the data has no test split.
+
+        The training loader shuffles with its own generator (seeded), so that its order does
         not share a random stream with dropout and initialisation."""
         d = recipe.data
         gen = Generator().manual_seed(recipe.train.seed + 1)
         train = DataLoader(data.train, batch_size=d.batch_size, shuffle=True, generator=gen,
                            num_workers=d.num_workers)
-        val = DataLoader(data.val, batch_size=d.val_batch_size, shuffle=False, num_workers=d.num_workers)
-        return train, val
+        return train, self.eval_loader(recipe, data.val), self.eval_loader(recipe, data.test)
+
+    def eval_loader(self, recipe: Recipe, dataset: Dataset | None) -> DataLoader | None:
+        if dataset is None:
+            return None
+        return DataLoader(dataset, batch_size=recipe.data.val_batch_size, shuffle=False,
+                          num_workers=recipe.data.num_workers)
 
     # ---- model, loss, metrics, optimiser ----------------------------------------------------
     def build_model(self, recipe: Recipe, info: DataInfo) -> Module:
@@ -174,12 +202,16 @@ class ImageClassification:
             return cls(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
         raise RecipeError(f"recipe: unknown optim.name {o.name!r}; known: sgd, adam, adamw")
 
-    def callbacks(self, recipe: Recipe, opt, steps_per_epoch: int) -> list[Callback]:
-        """LR schedule, gradient clipping and early stopping as the recipe asks; checkpointing last."""
+    def callbacks(self, recipe: Recipe, opt, steps_per_epoch: int, start_epoch: int = 0,
+                  start_step: int = 0) -> list[Callback]:
+        """LR schedule, gradient clipping and early stopping as the recipe asks; checkpointing last.
+
+        A per-step schedule (onecycle, cosine) spans the steps from `start_epoch` (at global step
+        `start_step`) to the end: a run extended past its planned epochs runs a new cycle."""
         s, t = recipe.schedule, recipe.train
-        total = t.epochs * steps_per_epoch
+        total = (t.epochs - start_epoch) * steps_per_epoch
         if t.max_steps:
-            total = min(total, t.max_steps)
+            total = min(total, t.max_steps - start_step)
         cbs: list[Callback] = []
         if s.name == "onecycle":
             cbs.append(LRScheduling(optim.lr_scheduler.OneCycleLR(
@@ -201,27 +233,37 @@ class ImageClassification:
         cbs.append(ModelCheckpoint(t.monitor, t.mode, t.checkpoint_every))
         return cbs
 
+    def example_input(self, info: DataInfo) -> tuple[tuple[int, ...], str]:
+        """(shape, dtype) of a batch of one, for the model summary."""
+        return (1, info.channels, info.image_size, info.image_size), "float32"
+
     # ---- prediction -------------------------------------------------------------------------
-    def load_input(self, path: str, info: DataInfo) -> Tensor:
-        """One image file as a (1, C, H, W) batch, standardised like the training data."""
+    def load_input(self, path: str, info: DataInfo) -> tuple[Tensor, list[str]]:
+        """One image file as a (1, C, H, W) batch, standardised like the training data, and notes
+        on what was changed to get there (colour mode, size): any image is made to fit the model."""
         from ..data.datasets import pil_loader
         p = Path(path)
         if not p.is_file():
-            raise FileNotFoundError(f"predict: input {path} not found")
+            raise FileNotFoundError(f"{path} not found")
         try:
-            img = pil_loader(str(p), "L" if info.channels == 1 else "RGB")
+            img = pil_loader(str(p), None)
         except ImportError:
             raise RuntimeError("predict: reading images needs Pillow (pip install 'lamina[images]')") from None
-        except OSError as e:
-            raise DataError(f"predict: can't read {path} as an image: {e}") from None
+        except OSError as e:  # Pillow's own message names a file object, not the path
+            why = "not an image file Pillow can read" if type(e).__name__ == "UnidentifiedImageError" else str(e)
+            raise DataError(f"can't read {path} as an image: {why}") from None
+        notes = []
+        mode = "L" if info.channels == 1 else "RGB"
+        if img.mode != mode:
+            notes.append(f"converted {img.mode} to {'greyscale' if mode == 'L' else 'RGB'}")
+            img = img.convert(mode)
         w, h = img.size
         if (h, w) != (info.image_size, info.image_size):
-            if not info.resize:
-                raise ValueError(f"predict: {path} is {w}x{h} pixels, but the model expects "
-                                 f"{info.image_size}x{info.image_size} images")
+            if not info.resize:  # trained on fixed-size images (MNIST): a resize is worth saying
+                notes.append(f"resized {w}x{h} to {info.image_size}x{info.image_size}")
             img = transforms.Resize((info.image_size, info.image_size))(img)
         x = _Standardize(info.mean, info.std)(img)  # (C, H, W)
-        return x.unsqueeze(0)
+        return x.unsqueeze(0), notes
 
     def sample(self, model: Module, info: DataInfo) -> str | None:
         """Something to show of a trained model at the end of `lamina train` (image tasks: nothing)."""

@@ -1,7 +1,8 @@
 """Character-level language modelling on tiny-shakespeare: the GPT and the char-LSTM as tasks.
 
-The data is the text encoded over its characters, first 90% for training and last 10% for
-validation (as the examples/ scripts). An "epoch" is `data.steps_per_epoch` batches of random
+The data is the text encoded over its characters: the first 90% for training (as the examples/
+scripts), the next 5% for validation (picking the best checkpoint) and the last 5% for the
+final test. An "epoch" is `data.steps_per_epoch` batches of random
 windows, since one pass over every window would be a million of them; validation reads
 non-overlapping windows of the held-out text. The loss, in nats per character, is the metric.
 """
@@ -38,20 +39,22 @@ class Windows(Dataset):
 class LanguageModel(ImageClassification):
     """A task whose model maps (B, T) ids to (B, T, vocab) logits (first item of its output)."""
 
+    classifier = False  # 65 characters: the loss per character is the report, not a confusion matrix
+
     def build_data(self, recipe: Recipe) -> Data:
         text = TinyShakespeare(root=recipe.data.root or None)
-        n, T = int(0.9 * len(text.ids)), recipe.data.block_size
+        ids, T = text.ids, recipe.data.block_size
+        n, m = int(0.9 * len(ids)), int(0.95 * len(ids))
         info = DataInfo(classes=list(text.vocab), channels=0, image_size=T, mean=[], std=[], resize=False)
-        return Data(Windows(text.ids[:n], T), Windows(text.ids[n:], T, stride=T), info)
+        return Data(Windows(ids[:n], T), Windows(ids[n:m], T, stride=T), info, test=Windows(ids[m:], T, stride=T))
 
-    def loaders(self, recipe: Recipe, data: Data) -> tuple[DataLoader, DataLoader]:
+    def loaders(self, recipe: Recipe, data: Data) -> tuple[DataLoader, DataLoader, DataLoader]:
         d = recipe.data
         gen = Generator().manual_seed(recipe.train.seed + 1)
         sampler = RandomSampler(data.train, replacement=True, num_samples=d.steps_per_epoch * d.batch_size,
                                 generator=gen)
         train = DataLoader(data.train, batch_size=d.batch_size, sampler=sampler)
-        val = DataLoader(data.val, batch_size=d.val_batch_size)
-        return train, val
+        return train, self.eval_loader(recipe, data.val), self.eval_loader(recipe, data.test)
 
     def build_model(self, recipe: Recipe, info: DataInfo) -> Module:
         m, vocab = recipe.model, len(info.classes)
@@ -78,5 +81,8 @@ class LanguageModel(ImageClassification):
         out = model.generate(prompt, 300, temperature=0.8, top_k=20, generator=Generator().manual_seed(0))
         return "".join(vocab[i] for i in out[0].tolist())
 
-    def load_input(self, path: str, info: DataInfo) -> Tensor:
+    def example_input(self, info: DataInfo) -> tuple[tuple[int, ...], str]:
+        return (1, info.image_size), "int64"  # one window of block_size ids
+
+    def load_input(self, path: str, info: DataInfo) -> tuple[Tensor, list[str]]:
         raise RecipeError(f"predict: {self.name} is a language model; its training run ends with a text sample")

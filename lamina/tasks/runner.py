@@ -1,11 +1,17 @@
 """Recipe in, run directory out: what `lamina train | evaluate | predict` do, as functions."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import creation
+from ..data.datasets import DataError
 from ..io import load
+from ..metrics import ConfusionMatrix, classification_report
+from ..nn.summary import summary
+from ..train.callbacks import LRScheduling
+from ..train.plots import plot_confusion
 from ..train.rundir import RunDir
 from ..train.trainer import Trainer
 from . import DataInfo, Recipe, RecipeError, from_dict, get_task, override, read_toml
@@ -34,20 +40,55 @@ def _recipe_of(run: RunDir) -> tuple[Recipe, dict]:
     return recipe, config
 
 
-def train(recipe: Recipe, runs_root: str | Path = "runs", resume: str | Path | None = None,
-          log: Callable[[str], None] = print) -> tuple[RunDir, dict[str, Any], Trainer]:
-    """Build the task's data, model, optimiser and callbacks from `recipe` and train.
+class RunError(ValueError):
+    """A run cannot do what was asked (e.g. extend it to fewer epochs than it has done)."""
+
+
+def _extend(run: RunDir, recipe: Recipe, config: dict, epochs: int, log: Callable[[str], None]) -> None:
+    """Raise the run's planned epochs to `epochs` in its config.json, noting where the extension
+    starts, so that this and any later resume rebuild the same schedule."""
+    last = run.checkpoint_path("last")
+    if not last.is_file():
+        raise RunError(f"{run.path} has no checkpoint yet; resume it without --epochs")
+    state = load(last)
+    done, t = state["epoch"], recipe.train
+    stopped_by_steps = bool(t.max_steps) and state["global_step"] >= t.max_steps
+    if state["in_epoch"] or (done < t.epochs and not stopped_by_steps and state["stop_reason"] is None):
+        raise RunError(f"{run.path} has not finished ({done} of {t.epochs} epochs done); resume it without "
+                       f"--epochs first, then extend it")
+    if epochs <= done:
+        raise RunError(f"--epochs is the new total and must be more than the {done} epoch(s) {run.path} has "
+                       f"done, got {epochs}")
+    why = f"; train.max_steps={t.max_steps} no longer applies" if t.max_steps else ""
+    log(f"extending {run.path}: {done} epoch(s) done, training on to {epochs} "
+        f"(a per-step lr schedule starts a new cycle{why})")
+    t.epochs, t.max_steps = epochs, 0
+    config["recipe"] = recipe.to_dict()
+    config.setdefault("extensions", []).append({"from_epoch": done, "from_step": state["global_step"],
+                                                "epochs": epochs})
+    run.write_config(config)
+
+
+def train(recipe: Recipe | None, runs_root: str | Path = "runs", resume: str | Path | None = None,
+          log: Callable[[str], None] = print, epochs: int | None = None) -> tuple[RunDir, dict[str, Any], Trainer]:
+    """Build the task's data, model, optimiser and callbacks from `recipe` and train; then score
+    the best checkpoint on the test split (test_* in the returned logs).
 
     With `resume` (a run directory), the run's own recipe is used and training continues from
-    its last checkpoint; `recipe` then only contributes data.root.
+    its last checkpoint; `recipe` then only contributes data.root. With `resume` and `epochs`, a
+    finished run is extended to `epochs` epochs in all.
     """
-    run = None
+    run, extending, start = None, False, {}  # start: where the current (last) extension began
     if resume is not None:
         run = RunDir.open(resume)
-        saved, _ = _recipe_of(run)
+        saved, config = _recipe_of(run)
         if recipe is not None and recipe.data.root:
             saved.data.root = recipe.data.root
         recipe = saved
+        if epochs is not None:
+            _extend(run, recipe, config, epochs, log)
+            extending = True
+        start = (config.get("extensions") or [{}])[-1]
     task = get_task(recipe.task)
     creation.manual_seed(recipe.train.seed)  # before the model: initialisation draws from it
     data = task.build_data(recipe)
@@ -55,23 +96,49 @@ def train(recipe: Recipe, runs_root: str | Path = "runs", resume: str | Path | N
     if recipe.train.device != "cpu":
         model.to(recipe.train.device)
     opt = task.optimizer(recipe, model)
-    train_loader, val_loader = task.loaders(recipe, data)
-    callbacks = task.callbacks(recipe, opt, len(train_loader))
-    if run is None:
+    train_loader, val_loader, test_loader = task.loaders(recipe, data)
+
+    def callbacks():
+        return task.callbacks(recipe, opt, len(train_loader), start.get("from_epoch", 0), start.get("from_step", 0))
+
+    shape, dtype = task.example_input(data.info)
+    log(summary(model, shape, dtype=dtype, device=recipe.train.device, print_fn=None))
+    sizes = [f"{len(d):,} {name}" for name, d in (("train", data.train), ("val", data.val), ("test", data.test))
+             if d is not None]
+    log(f"data: {recipe.data.dataset}, " + " / ".join(sizes))
+    trainer = Trainer(model, task.loss_fn, opt, train_loader, val_loader, metrics=task.metrics(data.info),
+                      callbacks=callbacks(), config=recipe.train, run_dir=run, log=log)  # checks train.monitor
+    if run is None:  # only now: a recipe, model or monitor that fails above leaves no empty run directory
         run = RunDir.create(recipe.name or recipe.task, runs_root)
         run.write_config({"recipe": recipe.to_dict(), "data_info": data.info.to_dict()})
         log(f"run directory: {run.path}")
-    trainer = Trainer(model, task.loss_fn, opt, train_loader, val_loader, metrics=task.metrics(data.info),
-                      callbacks=callbacks, config=recipe.train, run_dir=run, log=log)
+        trainer.run_dir = run
     last = run.checkpoint_path("last")
     if resume is not None:
         log(f"resuming {run.path}" + ("" if last.is_file() else " (no checkpoint yet: starting over)"))
-    logs = trainer.fit(resume=last if resume is not None and last.is_file() else None)
+        if last.is_file():
+            trainer.load_checkpoint(last)
+    if extending:  # the checkpoint's schedule has ended: a fresh one, every other callback's state kept
+        for group in opt.param_groups:
+            group["lr"] = group.get("initial_lr", group["lr"])
+        fresh = callbacks()
+        for new, old in zip(fresh, trainer.callbacks):
+            if not (isinstance(new, LRScheduling) and new.interval == "step"):
+                new.load_state_dict(old.state_dict())
+        trainer.callbacks, trainer.stop_reason = fresh, None
+    logs = trainer.fit()
+    if not trainer.interrupted and test_loader is not None:
+        logs = {**logs, **trainer.test(test_loader)}
     return run, logs, trainer
 
 
 def load_model(run_dir: str | Path, which: str = "best"):
     """(task, recipe, model in eval mode, DataInfo) of a finished run; `which` falls back to 'last'."""
+    task, recipe, model, info, _ = _load_model(run_dir, which)
+    return task, recipe, model, info
+
+
+def _load_model(run_dir: str | Path, which: str = "best"):
     run = RunDir.open(run_dir)
     recipe, config = _recipe_of(run)
     task = get_task(recipe.task)
@@ -81,30 +148,90 @@ def load_model(run_dir: str | Path, which: str = "best"):
         path = run.checkpoint_path("last")
     if not path.is_file():
         raise FileNotFoundError(f"{run.path} has no checkpoint yet (checkpoints/best.safetensors or last.safetensors)")
+    state = load(path)
     model = task.build_model(recipe, info)
-    model.load_state_dict(load(path)["model"])
+    model.load_state_dict(state["model"])
     model.eval()
-    return task, recipe, model, info
+    return task, recipe, model, info, f"{path.stem} checkpoint, epoch {state['epoch']}"
 
 
-def evaluate(run_dir: str | Path, data_root: str | None = None) -> dict[str, float]:
-    """Loss and metrics of a run's best weights on its validation data."""
-    task, recipe, model, info = load_model(run_dir)
+@dataclass
+class Evaluation:
+    """What `evaluate` found: the split, its size, which weights, loss and metrics, and for a
+    classifier the confusion matrix, its per-class report and where its plot went."""
+    split: str
+    size: int
+    weights: str
+    logs: dict[str, float]
+    confusion: Any = None
+    report: str = ""
+    plot: Path | None = None
+
+
+def evaluate(run_dir: str | Path, data_root: str | None = None, split: str = "test") -> Evaluation:
+    """Loss and metrics of a run's best weights on its test split (or `split='val'`)."""
+    if split not in ("val", "test"):
+        raise ValueError(f"evaluate: split must be 'val' or 'test', got {split!r}")
+    task, recipe, model, info, weights = _load_model(run_dir)
     if data_root:
         recipe.data.root = data_root
     data = task.build_data(recipe)
-    _, val_loader = task.loaders(recipe, data)
-    trainer = Trainer(model, task.loss_fn, None, [], metrics=task.metrics(info), config=recipe.train)
-    return trainer.evaluate(val_loader)
+    dataset = data.test if split == "test" else data.val
+    if dataset is None:
+        raise ValueError(f"evaluate: {recipe.data.dataset} has no {split} split here; use --split val")
+    metrics = task.metrics(info)
+    confusion = ConfusionMatrix(len(info.classes)) if task.classifier else None
+    if confusion is not None:  # one instance, so that it can be read after the evaluation
+        metrics = (lambda base: lambda: {**base(), "confusion": confusion})(metrics)
+    trainer = Trainer(model, task.loss_fn, None, [], metrics=metrics, config=recipe.train)
+    logs = {f"{split}_{k}": v for k, v in trainer.evaluate(task.eval_loader(recipe, dataset)).items()}
+    out = Evaluation(split, len(dataset), weights, logs)
+    if confusion is not None:
+        out.confusion = confusion.compute()
+        out.report = classification_report(out.confusion, info.classes)
+        out.plot = plot_confusion(out.confusion, info.classes, Path(run_dir) / f"confusion-{split}.png",
+                                  f"{recipe.name or recipe.task}: {split} split ({weights})")
+    return out
 
 
-def predict(run_dir: str | Path, inputs: list[str], k: int = 3) -> list[tuple[str, list[tuple[str, float]]]]:
-    """For each input file, its top-k (class, probability) under a run's best weights."""
+def image_files(inputs: list[str]) -> list[str]:
+    """`inputs` with each folder replaced by the image files in it (sorted)."""
+    from ..data.datasets import IMG_EXTENSIONS
+    out = []
+    for name in inputs:
+        p = Path(name)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMG_EXTENSIONS)
+            out += found or [name]  # an empty folder stays, to be reported as such
+        else:
+            out.append(name)
+    return out
+
+
+@dataclass
+class Prediction:
+    path: str
+    top: list[tuple[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def predict(run_dir: str | Path, inputs: list[str], k: int = 3) -> list[Prediction]:
+    """For each input file (a folder: its images), its top-k (class, probability) under a run's
+    best weights, with notes on how the image was fitted to the model; a file that cannot be
+    read gets an `error` instead, and the others go on."""
     from ..autograd import no_grad
     task, recipe, model, info = load_model(run_dir)
     out = []
     with no_grad():
-        for path in inputs:
-            x = task.load_input(path, info)
-            out.append((path, task.show_prediction(model(x), info, k)))
+        for path in image_files(inputs):
+            if Path(path).is_dir():
+                out.append(Prediction(path, error=f"{path} is a folder with no image files in it"))
+                continue
+            try:
+                x, notes = task.load_input(path, info)
+            except (OSError, ValueError, DataError) as e:  # unreadable, missing: this file only
+                out.append(Prediction(path, error=str(e).strip().splitlines()[0]))
+                continue
+            out.append(Prediction(path, task.show_prediction(model(x), info, k), notes))
     return out

@@ -13,7 +13,9 @@ class TrainConfig:
     training loader's shuffle; grad_clip: max global gradient norm (0: off);
     early_stopping: epochs without improvement of `monitor` before stopping (0: off);
     checkpoint_every: also save a checkpoint every N steps, mid-epoch (0: only at epoch ends);
-    log_every: print progress every N steps when tqdm is not installed; progress: show a bar.
+    log_every: print progress every N steps when tqdm is not installed; progress: show a bar;
+    metrics_every: write a step row (train loss, lr) to metrics.jsonl every N steps, for the
+    per-step plots (0: off).
     """
     epochs: int = 5
     max_steps: int = 0
@@ -24,6 +26,7 @@ class TrainConfig:
     mode: str = "min"
     checkpoint_every: int = 200
     log_every: int = 50
+    metrics_every: int = 10
     progress: bool = True
     device: str = "cpu"
 

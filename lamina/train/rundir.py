@@ -2,10 +2,17 @@
 
     runs/mnist-cnn-20250101-120000/
         config.json            the recipe the run was started with (enough to rebuild it)
-        metrics.jsonl          one JSON object per epoch: epoch, step, lr, time, train_*, val_*
+        metrics.jsonl          one JSON object per line, in step order (see below)
         checkpoints/last.safetensors   everything needed to resume (lamina.save)
         checkpoints/best.safetensors   the model weights with the best monitored metric
-        loss.png, metrics.png  curves (when matplotlib is installed)
+        loss.png, metrics.png  curves per step (when matplotlib is installed)
+        confusion-<split>.png  written by `lamina evaluate` for classifiers
+
+metrics.jsonl holds three kinds of row. Epoch rows, as they always were: epoch, step, lr, time,
+train_*, val_*. Step rows, every `train.metrics_every` steps: {"kind": "step", "step", "epoch",
+"train_loss" (the mean since the previous step row), "lr"}. And, at the end of training, one test
+row: {"kind": "test", "epoch", "step", "checkpoint", "test_*"}. `read_metrics()` gives the epoch
+rows, so readers written before the other kinds existed keep working.
 """
 from __future__ import annotations
 
@@ -77,16 +84,21 @@ class RunDir:
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps({k: _jsonable(v) for k, v in logs.items()}) + "\n")
 
-    def write_metrics(self, history: list[dict[str, Any]]) -> None:
-        """Rewrite metrics.jsonl from `history` (on resume: drop epochs the checkpoint never saw)."""
+    def write_metrics(self, history: list[dict[str, Any]], steps: list[dict[str, Any]] = ()) -> None:
+        """Rewrite metrics.jsonl from epoch rows `history` and step rows `steps`, in step order
+        (on resume: drop what the checkpoint never saw)."""
+        rows = sorted([(r.get("step", 0), 0, i, r) for i, r in enumerate(steps)] +
+                      [(r.get("step", 0), 1, i, r) for i, r in enumerate(history)])  # a step row before its epoch's
         tmp = self.metrics_path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(json.dumps({k: _jsonable(v) for k, v in h.items()}) + "\n" for h in history))
+        tmp.write_text("".join(json.dumps({k: _jsonable(v) for k, v in r.items()}) + "\n" for *_, r in rows))
         os.replace(tmp, self.metrics_path)
 
-    def read_metrics(self) -> list[dict[str, Any]]:
+    def read_metrics(self, kind: str | None = "epoch") -> list[dict[str, Any]]:
+        """The rows of metrics.jsonl of one kind: 'epoch' (the default), 'step' or 'test'; None: all."""
         if not self.metrics_path.is_file():
             return []
-        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
+        rows = [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
+        return rows if kind is None else [r for r in rows if r.get("kind", "epoch") == kind]
 
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"

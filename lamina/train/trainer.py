@@ -112,6 +112,24 @@ class Trainer:
         self._train_metrics: dict[str, Metric] = self.metrics()
         self._epoch_time = 0.0
         self._resume_rng: dict | None = None
+        self._check_monitors()
+
+    def logged_metrics(self) -> list[str]:
+        """The names each epoch logs, that callbacks may monitor: val_* (with a val_loader), train_*."""
+        names = ["loss", *self._train_metrics]
+        return ([f"val_{n}" for n in names] if self.val_loader is not None else []) + [f"train_{n}" for n in names]
+
+    def _check_monitors(self) -> None:
+        """A monitored name that is never logged would silently never save a best checkpoint (or
+        never stop early): refuse it now, before any step, listing the names that exist."""
+        known = self.logged_metrics()
+        for cb in self.callbacks:
+            for name in cb.monitors():
+                if name not in known:
+                    who = (f"train.monitor: unknown metric {name!r} (read by {type(cb).__name__})"
+                           if name == self.config.monitor else
+                           f"{type(cb).__name__}: unknown metric {name!r} to monitor")
+                    raise ValueError(f"{who}; known: {', '.join(known)}")
 
     # ---- the loop ---------------------------------------------------------------------------
     def fit(self, resume: str | None = None) -> dict[str, Any]:
