@@ -79,6 +79,7 @@ class Function:
     """
 
     reads_inputs = True
+    out_version = 0  # the output's version when it was made: 0, or its base's for a view
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -90,15 +91,24 @@ class Function:
             raise RuntimeError(f"{cls.__name__.lower()}: inputs of shapes {shapes} are incompatible ({e})") from None
         if out.__class__ is not _ndarray and not hasattr(out, "__cuda_array_interface__"):
             out = array_module(out).asarray(out)  # NumPy turns 0-d results into scalars
+        recorded = False
         if _grad_enabled[0]:
             needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             if True in needs:
+                recorded = True
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
                 if cls.reads_inputs:
-                    ctx.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-                return Tensor._make(out, ctx)
-        return Tensor._make(out, None)
+                    ctx.versions = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
+        t = Tensor._make(out, ctx if recorded else None)
+        if out.base is not None and args and isinstance(args[0], Tensor):
+            # A view of the first input (reshape, permute, slice...) shares its version counter.
+            # NumPy and CuPy point a view's `base` at the array that owns the memory.
+            x = args[0].data
+            if out.base is x or out.base is x.base:
+                t._vc = args[0]._vc
+                ctx.out_version = t._vc[0]
+        return t
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -109,6 +119,12 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+
+def _saves(ctx, out) -> bool:
+    """Whether `ctx` kept its output array (or what it views) for backward, as exp, tanh and
+    softmax do. Asked only once the output has changed in place, so it costs nothing otherwise."""
+    return any(v is out or v is out.base and v is not None for v in vars(ctx).values())
 
 
 def _toposort(roots):
@@ -160,11 +176,18 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
         ctx = t._ctx
         if ctx.reads_inputs:
             for a, v in zip(ctx.inputs, ctx.versions):
-                if isinstance(a, Tensor) and a._version != v:
+                if isinstance(a, Tensor) and a._vc[0] != v:
                     raise RuntimeError(
                         f"backward: a tensor of shape {a.shape} saved by {ctx.name} was modified in place "
-                        f"after it was used (version {v} -> {a._version}); use an out-of-place op instead"
+                        f"after it was used (version {v} -> {a._vc[0]}), directly or through a view or "
+                        "detach(); use an out-of-place op instead"
                     )
+        if t._vc[0] != ctx.out_version and _saves(ctx, t.data):
+            raise RuntimeError(
+                f"backward: the output of {ctx.name} (shape {t.shape}), which it saved for backward, was modified "
+                f"in place (version {ctx.out_version} -> {t._vc[0]}), through a view or detach(); "
+                "clone() it before changing it"
+            )
         if prof is None:
             in_grads = ctx.backward(g)
         else:

@@ -15,19 +15,23 @@ from .backend import Device, array_module, device_of, to_device
 class Tensor:
     """An n-dimensional array that can record the ops applied to it for backward."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "_retain", "__weakref__")
+    # `_vc` is the version counter, a one-element list shared by every tensor that views the
+    # same memory (views, detach()), so an in-place change through any of them is seen by
+    # backward wherever that memory was saved.
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vc", "_hooks", "_retain", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False):
+        vc = [0]
         if isinstance(data, Tensor):
-            data = data.data
+            data, vc = data.data, data._vc  # the same memory, so the same version counter
         elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
             data = _to_array(data, None)
         self.data = data
         self.grad = None
         self.requires_grad = False
         self._ctx = None
-        self._version = 0
+        self._vc = vc
         self._hooks = None
         self._retain = False
         if requires_grad:
@@ -41,7 +45,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = ctx is not None
         t._ctx = ctx
-        t._version = 0
+        t._vc = [0]
         t._hooks = None
         t._retain = False
         return t
@@ -74,6 +78,15 @@ class Tensor:
     @property
     def grad_fn(self):
         return self._ctx
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes the memory under this tensor has seen (torch's `_version`)."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, v: int) -> None:
+        self._vc[0] = v
 
     @property
     def T(self) -> "Tensor":
@@ -183,8 +196,10 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph)
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data, None)
+        """The same data, cut from the graph; in-place changes to it are seen by the graph."""
+        t = Tensor._make(self.data, None)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> "Tensor":
         self._ctx = None
@@ -254,7 +269,12 @@ class Tensor:
             what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{op}: in-place op on {what} (shape {self.shape}); wrap it in lamina.no_grad() "
                                "or use the out-of-place op")
-        self._version += 1
+        if not self.data.flags.writeable:  # NumPy's broadcast views (expand) are read-only
+            if 0 in self.data.strides and self.data.size > 1:
+                raise RuntimeError(f"{op}: more than one element of this tensor (shape {self.shape}, an expanded "
+                                   "view) refers to the same memory location; clone() it before writing in place")
+            raise RuntimeError(f"{op}: this tensor (shape {self.shape}) wraps read-only memory; clone() it first")
+        self._vc[0] += 1
 
     def _assign(self, value, op: str) -> "Tensor":
         self._inplace(op)

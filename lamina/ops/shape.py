@@ -52,11 +52,28 @@ def reshape(input, *shape) -> Tensor:
     return Reshape.apply(input, shape)
 
 
-view = reshape
+def view(input, *shape) -> Tensor:
+    """reshape that never copies: writes through the result reach `input`, as in torch.
+
+    NumPy reshapes without a copy whenever the strides allow it, which is torch's rule for
+    view too; where they do not (x.t().view(-1)), this raises instead of silently copying.
+    """
+    out = reshape(input, *shape)
+    if out is not input and not input.data.flags.c_contiguous and out.data.size > 1 \
+            and out._vc is not input._vc:
+        raise RuntimeError(f"view: a tensor of shape {input.shape} with strides {_strides(input)} can't be viewed "
+                           f"as shape {out.shape} without a copy (it is not contiguous); use reshape(...) "
+                           "or contiguous().view(...)")
+    return out
+
+
+def _strides(t) -> tuple:
+    """Strides in elements, as torch reports them."""
+    return tuple(s // t.data.itemsize for s in t.data.strides)
 
 
 def view_as(input, other) -> Tensor:
-    return reshape(input, other.shape)
+    return view(input, other.shape)
 
 
 def reshape_as(input, other) -> Tensor:
