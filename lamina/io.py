@@ -22,9 +22,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import tempfile
+import time
 from typing import Any
+
+try:
+    import fcntl  # locks tell a killed save's temporary file from a live one (POSIX)
+except ImportError:  # pragma: no cover - Windows: stale temporary files are left alone
+    fcntl = None
 
 import numpy as np
 
@@ -39,6 +46,7 @@ _DTYPE_NAMES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": n
                 "U64": np.uint64, "BOOL": np.bool_}
 _NAME_OF = {np.dtype(v): k for k, v in _DTYPE_NAMES.items()}
 _MAX_HEADER = 100_000_000  # the limit the safetensors library enforces
+_STALE_AFTER = 60.0  # seconds without a write before an unlocked temporary file counts as a killed save's
 
 _Path = str | os.PathLike
 
@@ -115,25 +123,36 @@ def _layout(arrays: dict[str, np.ndarray], structure: str) -> tuple[bytes, list[
 
 
 def _atomic_write(path: str, header: bytes, data: list[np.ndarray]) -> None:
-    """Write to a temporary file beside `path`, fsync it, then rename it over `path`."""
+    """Write to a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    The temporary file stays locked until it has been renamed, so that the next save can
+    remove those that a killed save left behind without touching one still being written.
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as e:  # name the file asked for, not the temporary one (e.g. a missing folder)
+        why = "the folder does not exist" if not os.path.isdir(directory) else e.strerror
+        raise type(e)(e.errno, f"lamina.save: can't write into {directory} ({why})", path) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             f.write(header)
             for a in data:
                 if a.size:
                     f.write(memoryview(a.reshape(-1)).cast("B"))
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
+            os.chmod(tmp, _file_mode(path))
+            os.replace(tmp, path)  # while still locked (closing the file would unlock it)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+    _remove_stale_temporaries(path)
     try:  # make the rename itself durable; not every platform can open a directory
         dfd = os.open(directory, os.O_RDONLY)
         try:
@@ -142,6 +161,37 @@ def _atomic_write(path: str, header: bytes, data: list[np.ndarray]) -> None:
             os.close(dfd)
     except OSError:
         pass
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Delete temporary files of earlier saves to `path` that were killed mid-write.
+
+    A file counts as stale when no process holds its lock (a live save does until its
+    rename) and nothing has written to it for a while: the grace period covers the instant
+    between a save creating its file and locking it.
+    """
+    if fcntl is None:
+        return
+    directory, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(rf"\.{re.escape(base)}\.[a-z0-9_]{{8}}\.tmp")  # what mkstemp names them
+    try:
+        names = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    for name in names:
+        tmp = os.path.join(directory, name)
+        try:
+            fd = os.open(tmp, os.O_RDWR)
+        except OSError:  # renamed or removed meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if time.time() - os.fstat(fd).st_mtime > _STALE_AFTER and os.path.samestat(os.fstat(fd), os.stat(tmp)):
+                os.unlink(tmp)
+        except OSError:  # locked: a save in progress; or gone
+            pass
+        finally:
+            os.close(fd)
 
 
 def _file_mode(path: str) -> int:
@@ -173,10 +223,11 @@ def load(path: _Path, map_location: str | Device | None = None) -> Any:
     if "lamina" not in metadata:
         return {k: Tensor._make(a, None) for k, a in arrays.items()}
     try:
-        structure = json.loads(metadata["lamina"])
+        return _decode(json.loads(metadata["lamina"]), arrays, path)
     except json.JSONDecodeError as e:
         raise _corrupt(path, f"its lamina metadata is not valid JSON ({e})") from None
-    return _decode(structure, arrays, path)
+    except RecursionError:
+        raise _corrupt(path, "its lamina metadata is nested too deeply to read") from None
 
 
 def _corrupt(path: str, why: str) -> ValueError:
@@ -197,30 +248,43 @@ def _read_header(f, path: str, size: int) -> tuple[dict, dict, int]:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _corrupt(path, f"the header is not valid JSON ({e})") from None
+    except RecursionError:
+        raise _corrupt(path, "the header is nested too deeply to parse") from None
     if not isinstance(header, dict):
         raise _corrupt(path, f"the header is a JSON {type(header).__name__}, expected an object")
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _corrupt(path, "__metadata__ must map strings to strings")
-    end = 0
+    spans = []
     for k, e in header.items():
         try:
             dtype, shape, (begin, stop) = e["dtype"], e["shape"], e["data_offsets"]
-            ok = all(isinstance(d, int) and d >= 0 for d in (*shape, begin, stop))
+            ok = isinstance(shape, list) and all(type(d) is int and d >= 0 for d in (*shape, begin, stop))
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
-            raise _corrupt(path, f"tensor {k!r} has a malformed header entry {e!r}")
-        if dtype not in _DTYPE_NAMES and dtype != "BF16":
-            raise _corrupt(path, f"tensor {k!r} has unknown dtype {dtype!r}")
+            raise _corrupt(path, f"tensor {k!r} has a malformed header entry {str(e)[:200]} (expected "
+                                 "dtype, a shape of non-negative ints and data_offsets [begin, end])")
+        if not isinstance(dtype, str) or (dtype not in _DTYPE_NAMES and dtype != "BF16"):
+            raise _corrupt(path, f"tensor {k!r} has unknown dtype {str(dtype)[:50]!r}; known: "
+                                 f"{', '.join([*_DTYPE_NAMES, 'BF16'])}")
         itemsize = 2 if dtype == "BF16" else np.dtype(_DTYPE_NAMES[dtype]).itemsize
         if stop - begin != math.prod(shape) * itemsize:
             raise _corrupt(path, f"tensor {k!r} of dtype {dtype} and shape {shape} needs "
                                  f"{math.prod(shape) * itemsize} bytes, its offsets span {stop - begin}")
-        end = max(end, stop)
-    have = size - 8 - n
+        spans.append((begin, stop, k))
+    end, have = max((stop for _, stop, _ in spans), default=0), size - 8 - n
     if end > have:
         raise _corrupt(path, f"header says {end} bytes of tensor data, file has {have}")
+    # as the safetensors library requires: the tensors tile the data exactly, in some order
+    covered = 0
+    for begin, stop, k in sorted(spans):
+        if begin != covered:
+            raise _corrupt(path, f"tensor {k!r} has data_offsets [{begin}, {stop}], but the tensors before it end "
+                                 f"at byte {covered}: tensor data must not overlap or leave gaps")
+        covered = stop
+    if covered != have:
+        raise _corrupt(path, f"the tensors cover {covered} bytes of data, but the file has {have}")
     return header, metadata, 8 + n
 
 

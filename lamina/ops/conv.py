@@ -15,6 +15,8 @@ its own gradients are conv2d's forward and weight gradient.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..autograd import Function
@@ -26,14 +28,24 @@ from .reduce import channel_sum
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
+# The least value of each geometry argument (a stride of 0 would divide by zero, a negative
+# padding would crop); the functional ops and the layers' constructors check through _tuple
+_LEAST = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0}
+
+
 def _tuple(v, n: int, name: str, op: str) -> tuple:
-    """An int or a sequence of n ints, as a tuple of n ints."""
-    if isinstance(v, int):
-        return (v,) * n
-    v = tuple(int(a) for a in v)
-    if len(v) != n:
-        raise ValueError(f"{op}: {name} must be an int or {n} ints, got {v}")
-    return v
+    """An int or a sequence of n ints, as a tuple of n ints, checked against _LEAST."""
+    try:
+        t = (operator.index(v),) * n if not isinstance(v, (tuple, list)) else tuple(map(operator.index, v))
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}") from None
+    if len(t) != n:
+        raise ValueError(f"{op}: {name} must be an int or {n} ints, got {t}")
+    least = _LEAST.get(name)
+    if least is not None and min(t) < least:
+        raise RuntimeError(f"{op}: {name} must be {'positive' if least == 1 else 'non-negative'}, got "
+                           f"{v if isinstance(v, int) else t}")
+    return t
 
 
 def _out_size(size: int, k: int, s: int, lo: int, hi: int, d: int) -> int:

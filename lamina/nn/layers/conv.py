@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ... import creation
+from ...ops.conv import _tuple
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
@@ -16,8 +17,6 @@ from ..module import Module, Parameter
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
-def _ntuple(v, n: int) -> tuple:
-    return (v,) * n if isinstance(v, int) else tuple(v)
 
 
 class _ConvNd(Module):
@@ -39,7 +38,9 @@ class _ConvNd(Module):
                              f"got {padding_mode!r}")
         n = self.nd
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.dilation = _ntuple(kernel_size, n), _ntuple(stride, n), _ntuple(dilation, n)
+        # checked here, not only in forward: a negative padding would otherwise reach F.pad, which crops
+        self.kernel_size, self.stride, self.dilation = (_tuple(v, n, key, name) for key, v in (
+            ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)))
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
@@ -48,8 +49,8 @@ class _ConvNd(Module):
                                  f"(stride={self.stride})")
             self.padding = padding
         else:
-            self.padding = _ntuple(padding, n)
-        self.output_padding, self.padding_mode = _ntuple(output_padding, n), padding_mode
+            self.padding = _tuple(padding, n, "padding", name)
+        self.output_padding, self.padding_mode = _tuple(output_padding, n, "output_padding", name), padding_mode
         shape = ((in_channels, out_channels // groups) if self.transposed else
                  (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = Parameter(creation.empty(*shape, dtype=dtype, device=device))
