@@ -197,6 +197,82 @@ def test_op(name, case):
     check_op(fn, shapes[case], **opts)
 
 
+# ---- extremes: every activation and loss far out in its tails, against torch ----------------
+# Forward and backward at +-20, +-50, +-1e4 in float32 and float64. The tolerances are relative:
+# atol is the dtype's smallest normal number, so a tail value of 2e-9 cannot pass as 0 (nor 50 as
+# 100). No finite differences here: the checks are against torch, which is what users compare with.
+X = np.array([-1e4, -50.0, -20.0, 20.0, 50.0, 1e4])
+LOGITS = np.stack([X, 0 * X, -X], 1)  # (6, 3): one huge, one zero and one tiny logit per row
+CLOSE = np.stack([X, X + 1, X - 1], 1)  # (6, 3): large logits a unit apart
+LABELS = np.array([0, 1, 2, 0, 1, 2])
+EXTREME = dict(fd=False, atol64=np.finfo(np.float64).tiny, atol32=np.finfo(np.float32).tiny, rtol32=1e-5)
+
+
+def bce_of_sigmoid(m, x, **kw):
+    """BCE of sigmoid(x) against targets 1 and 0: the GAN discriminator's and generator's losses."""
+    p = m.sigmoid(x)
+    return tuple(F(m).binary_cross_entropy(p, t, **kw) for t in (m.ones_like(x), m.zeros_like(x)))
+
+
+def bce_with_logits(m, x, **kw):
+    return tuple(F(m).binary_cross_entropy_with_logits(x, t, **kw)
+                 for t in (m.ones_like(x), m.zeros_like(x), m.full_like(x, 0.3)))
+
+
+EXTREMES = {  # name: (fn(m, *inputs), inputs)
+    "sigmoid": (lambda m, x: m.sigmoid(x), [X]),
+    "logsigmoid": (lambda m, x: F(m).logsigmoid(x), [X]),
+    "tanh": (lambda m, x: m.tanh(x), [X]),
+    "softplus": (lambda m, x: (F(m).softplus(x), F(m).softplus(x, beta=2, threshold=5),
+                               F(m).softplus(x, beta=0.5, threshold=50)), [X]),
+    "silu": (lambda m, x: F(m).silu(x), [X]),
+    "elu": (lambda m, x: (F(m).elu(x), F(m).elu(x, alpha=1.3)), [X]),
+    "gelu": (lambda m, x: (F(m).gelu(x), F(m).gelu(x, approximate="tanh")), [X]),
+    "softmax": (lambda m, x: (m.softmax(x, dim=1), F(m).softmax(x, dim=0)), [LOGITS]),
+    "softmax-close": (lambda m, x: m.softmax(x, dim=1), [CLOSE]),
+    "log_softmax": (lambda m, x: (m.log_softmax(x, dim=1), F(m).log_softmax(x, dim=0)), [LOGITS]),
+    "log_softmax-close": (lambda m, x: m.log_softmax(x, dim=1), [CLOSE]),
+    "binary_cross_entropy": (lambda m, x: bce_of_sigmoid(m, x, reduction="none"), [X]),
+    "binary_cross_entropy-mean": (lambda m, x: bce_of_sigmoid(m, x), [X]),
+    "binary_cross_entropy_with_logits": (lambda m, x: bce_with_logits(m, x, reduction="none"), [X]),
+    "binary_cross_entropy_with_logits-pos_weight": (
+        lambda m, x: bce_with_logits(m, x, reduction="none", pos_weight=m.full_like(x, 3.0)), [X]),
+    "cross_entropy": (lambda m, x: F(m).cross_entropy(x, const(m, LABELS), reduction="none"), [LOGITS]),
+    "cross_entropy-close": (lambda m, x: F(m).cross_entropy(x, const(m, LABELS), reduction="none"), [CLOSE]),
+    "cross_entropy-rows": (lambda m, x: F(m).cross_entropy(x, const(m, LABELS[1:5]), reduction="none"),
+                           [LOGITS[1:5]]),  # row maxima 20 and 50: the batch-max shift of _exp_shifted
+    "cross_entropy-mean": (lambda m, x: F(m).cross_entropy(x, const(m, LABELS)), [LOGITS]),
+    "cross_entropy-smoothing": (lambda m, x: F(m).cross_entropy(x, const(m, LABELS), reduction="none",
+                                                                label_smoothing=0.1), [LOGITS]),
+    "cross_entropy-probabilities": (lambda m, x: F(m).cross_entropy(x, m.softmax(x.flip(1), dim=1),
+                                                                    reduction="none"), [LOGITS]),
+    "nll_loss": (lambda m, x: F(m).nll_loss(m.log_softmax(x, dim=1), const(m, LABELS), reduction="none"),
+                 [LOGITS]),
+}
+
+# The activations in lamina/ops/activation.py (and the elementwise ones that saturate) and the
+# losses that take logits or probabilities: each must have a row above.
+AUDITED = ["sigmoid", "logsigmoid", "tanh", "softplus", "silu", "elu", "gelu", "softmax", "log_softmax",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+NO_TAILS = {"relu", "leaky_relu"}  # piecewise linear: nothing to overflow or underflow
+
+
+def test_every_activation_and_loss_is_in_the_extremes_table():
+    from lamina.ops import activation
+
+    defined = {n for n, f in vars(activation).items()
+               if callable(f) and not n.startswith("_") and getattr(f, "__module__", "") == activation.__name__
+               and not isinstance(f, type)}
+    missing = sorted((defined - NO_TAILS) - set(AUDITED)) + [n for n in AUDITED if n not in EXTREMES]
+    assert not missing, f"activations or losses without a row in EXTREMES: {missing}"
+
+
+@pytest.mark.parametrize("name", EXTREMES)
+def test_extremes(name):
+    fn, inputs = EXTREMES[name]
+    check_op(fn, None, inputs=inputs, **EXTREME)
+
+
 # ---- hypothesis: random shapes for elementwise, broadcast and reduction ops ----------------
 BINARY = ["add", "sub", "mul", "maximum", "minimum"]
 UNARY = ["exp", "tanh", "sigmoid", "relu", "gelu", "softplus", "abs", "sin"]

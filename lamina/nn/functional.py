@@ -14,6 +14,7 @@ from ..backend import to_device as _to_device
 from ..creation import _rng
 from ..ops import elu, gelu, leaky_relu, log_softmax, one_hot, pad, relu, silu, softmax, softplus  # noqa: F401
 from ..ops import sigmoid, tanh  # noqa: F401
+from ..ops.activation import logsigmoid  # noqa: F401
 from ..ops import clamp as _clamp, rsqrt as _rsqrt
 from ..ops.dense import embedding, linear  # noqa: F401
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401

@@ -56,13 +56,13 @@ class LeakyReLU(Function):
 class ELU(Function):
     def forward(self, x, alpha):
         xp = array_module(x)
-        self.mask = x > 0
-        self.neg = alpha * xp.expm1(xp.minimum(x, 0))  # alpha * (e^x - 1) on the negative side
-        self.alpha = alpha
-        return xp.where(self.mask, x, self.neg)
+        self.mask, self.x, self.alpha = x > 0, x, alpha
+        return xp.where(self.mask, x, alpha * xp.expm1(xp.minimum(x, 0)))  # alpha * (e^x - 1) below 0
 
     def backward(self, g):
-        return array_module(g).where(self.mask, g, g * (self.neg + self.alpha)), None
+        # alpha e^x, not (forward's value) + alpha: that sum cancels to 0 below about -17 (float32)
+        xp = array_module(g)
+        return xp.where(self.mask, g, g * (self.alpha * xp.exp(xp.minimum(self.x, 0)))), None
 
 
 class GELU(Function):
@@ -167,14 +167,16 @@ def _erf32(x):
 
 
 def _sigmoid(x):
-    """0.5 * (1 + tanh(x / 2)): never overflows, unlike 1 / (1 + exp(-x)), and NumPy's SIMD
-    tanh makes it ~6x faster than scipy.special.expit; computed in place in one new array."""
+    """1 / (1 + exp(-x)), as torch computes it: accurate to a few ulps at both tails (the old
+    0.5 * (1 + tanh(x / 2)) lost every digit below about -17 in float32, giving sigmoid(-20) = 0),
+    and faster, as NumPy's SIMD exp beats its tanh (1M float32: 4.0 ms against 6.6 ms; float64 3x).
+    Computed in place in one new array."""
     xp = array_module(x)
-    y = xp.multiply(x, 0.5, out=xp.empty_like(x))  # out= keeps 0-d results arrays
-    xp.tanh(y, out=y)
-    y *= 0.5
-    y += 0.5
-    return y
+    y = xp.negative(x, out=xp.empty_like(x))  # out= keeps 0-d results arrays
+    with np.errstate(over="ignore"):  # exp(-x) = inf below about -88 (float32) gives 1 / inf = 0, the limit
+        xp.exp(y, out=y)
+    y += 1.0
+    return xp.reciprocal(y, out=y)
 
 
 class SiLU(Function):
@@ -267,6 +269,11 @@ def silu(input, inplace: bool = False) -> Tensor:
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(input, beta, threshold)
+
+
+def logsigmoid(input) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable at both tails (the threshold is off: no linear cut)."""
+    return -Softplus.apply(-input, 1.0, math.inf)
 
 
 def _dim(x: Tensor, dim, op: str) -> int:
