@@ -431,7 +431,10 @@ def _to_array(data, dtype, device=None):
     elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
         arr = data
     else:
-        arr = np.asarray(_unwrap(data))
+        try:
+            arr = np.asarray(_unwrap(data))
+        except ValueError:  # NumPy's "inhomogeneous shape": say where the nested lists disagree
+            raise ValueError(f"tensor: {_ragged(data)}") from None
         if dtype is None and arr.dtype.kind == "f":
             arr = arr.astype(backend.get_default_dtype())
     if dtype is None and arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
@@ -439,10 +442,31 @@ def _to_array(data, dtype, device=None):
     if dtype is not None and arr.dtype != np.dtype(dtype):
         arr = arr.astype(np.dtype(dtype))
     if dtype is None and arr.dtype.kind not in "fiub":
-        raise TypeError(f"tensor: can't build a tensor from data of dtype {arr.dtype}")
+        what = {"U": "strings", "S": "bytes", "O": "Python objects (None, or mixed types)"}.get(arr.dtype.kind, arr.dtype)
+        raise TypeError(f"tensor: can't build a tensor from {what}; expected numbers or bools, "
+                        "in nested lists of equal length or an array")
     if device is not None:
         arr = to_device(arr, Device(device))
     return arr
+
+
+def _ragged(data, dim: int = 0) -> str:
+    """Where nested lists stop being rectangular, in torch's words."""
+    seqs = [d for d in data if isinstance(d, (list, tuple))]
+    if seqs and len(seqs) < len(data):
+        return f"at dim {dim}, some items are sequences and some are not; nested lists must be rectangular"
+    if not seqs:
+        return "nested lists must be rectangular"
+    n = len(seqs[0])
+    for s in seqs:
+        if len(s) != n:
+            return f"expected a sequence of length {n} at dim {dim + 1} (got {len(s)}); nested lists must be rectangular"
+    for s in seqs:
+        try:
+            np.asarray(_unwrap(s))
+        except ValueError:
+            return _ragged(s, dim + 1)
+    return "nested lists must be rectangular"
 
 
 def _unwrap(data):

@@ -15,10 +15,13 @@ from ..backend import array_module
 from ..tensor import Tensor
 
 
-def _sizes(args) -> tuple:
-    """Accept f(2, 3) and f((2, 3))."""
+def _sizes(args, op: str = "reshape") -> tuple:
+    """Accept f(2, 3) and f((2, 3)); sizes must be integers (2.5 is an error, not 2)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
+    for a in args:
+        if not isinstance(a, (int, np.integer)) and not (isinstance(a, Tensor) and a.ndim == 0 and a.dtype.kind in "iu"):
+            raise TypeError(f"{op}: sizes must be integers, got {a!r} ({type(a).__name__}) in {tuple(args)}")
     return tuple(int(a) for a in args)
 
 
@@ -121,7 +124,7 @@ class Permute(Function):
 
 def permute(input, *dims) -> Tensor:
     nd = input.ndim
-    dims = tuple(d + nd if -nd <= d < 0 else d for d in _sizes(dims))
+    dims = tuple(d + nd if -nd <= d < 0 else d for d in _sizes(dims, "permute"))
     if sorted(dims) != list(range(nd)):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims of shape {input.shape}")
     if dims == tuple(range(input.ndim)):
@@ -168,7 +171,7 @@ class Expand(Function):
 
 def expand(input, *sizes) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dim's size."""
-    sizes = _sizes(sizes)
+    sizes = _sizes(sizes, "expand")
     lead = len(sizes) - input.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes {sizes} must be >= the number of dims of shape {input.shape}")
@@ -210,7 +213,7 @@ class Repeat(Function):
 
 def repeat(input, *sizes) -> Tensor:
     """Tile the tensor: x.repeat(2, 3) repeats dim -2 twice and dim -1 three times."""
-    reps = _sizes(sizes)
+    reps = _sizes(sizes, "repeat")
     if len(reps) < input.ndim:
         raise RuntimeError(f"repeat: number of repeats {reps} can't be smaller than the number of dims of shape {input.shape}")
     x = reshape(input, (1,) * (len(reps) - input.ndim) + input.shape)
@@ -273,6 +276,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0) or len(tensors) == 1]  # torch skips 1-d empties
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
+    for i, t_ in enumerate(tensors):
+        if t_.ndim == 0:
+            raise RuntimeError(f"cat: tensor {i} is zero-dimensional and can't be concatenated; "
+                               "use stack() to join scalars into a vector")
     d = _dim(tensors[0], dim, "cat")
     ref = tensors[0]
     for i, t_ in enumerate(tensors):
@@ -308,12 +315,19 @@ def split(input, split_size_or_sections, dim: int = 0):
     """Split into chunks of a given size (the last may be smaller) or of the given sizes."""
     d = _dim(input, dim, "split")
     n = input.shape[d]
-    if isinstance(split_size_or_sections, int):
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections < 0 or split_size_or_sections == 0 and n:
+            raise RuntimeError(f"split: split_size must be a positive integer, got {split_size_or_sections} "
+                               f"(dim {d} of shape {input.shape} has size {n})")
+        if n == 0:
+            return (input,)
         sizes = [split_size_or_sections] * (n // split_size_or_sections)
         if n % split_size_or_sections:
             sizes.append(n % split_size_or_sections)
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [int(z) for z in split_size_or_sections]
+        if any(z < 0 for z in sizes):
+            raise RuntimeError(f"split: sizes {sizes} must all be non-negative")
         if sum(sizes) != n:
             raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {d} of shape {input.shape} is {n}")
     out, start = [], 0
@@ -324,17 +338,28 @@ def split(input, split_size_or_sections, dim: int = 0):
 
 
 def chunk(input, chunks: int, dim: int = 0):
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     n = input.shape[_dim(input, dim, "chunk")]
+    if n == 0:  # torch gives `chunks` empty pieces
+        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
     return split(input, max(1, -(-n // chunks)), dim)
 
 
 def unbind(input, dim: int = 0):
+    if input.ndim == 0:
+        raise IndexError("unbind: a zero-dimensional tensor has no dim to unbind")
     d = _dim(input, dim, "unbind")
     return tuple(squeeze(p, d) for p in split(input, 1, d))
 
 
 def narrow(input, dim: int, start: int, length: int) -> Tensor:
     d = _dim(input, dim, "narrow")
+    n = input.shape[d]
+    start = start + n if -n <= start < 0 else start
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(f"narrow: start {start} and length {length} do not fit in dim {d} of size {n} "
+                           f"(shape {input.shape}); expected 0 <= start and start + length <= {n}")
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 
