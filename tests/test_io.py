@@ -239,3 +239,90 @@ def test_cuda_tensors_round_trip(tmp_path):
     gpu = lamina.load(tmp_path / "g.safetensors", map_location="cuda")["x"]
     assert cpu.device == lamina.device("cpu") and gpu.device.type == "cuda"
     assert cpu.data.tobytes() == x.cpu().data.tobytes() == gpu.cpu().data.tobytes()
+
+
+def _raw_file(path, header, data):
+    h = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(h)) + h + data)
+    return path
+
+
+@pytest.mark.parametrize("case", ["overlap", "gap", "gap at the start", "trailing bytes"])
+def test_data_offsets_must_tile_the_data(tmp_path, case):
+    """Overlapping or gapped offsets used to load (two tensors sharing bytes, or bytes no tensor owns);
+    the safetensors library rejects every one of these files, and now so do we."""
+    # (a's offsets, b's offsets, bytes of data); a holds 4 floats, b what its offsets span
+    a, b, size = {"overlap": ([0, 16], [8, 16], 16), "gap": ([0, 16], [20, 28], 28),
+                  "gap at the start": ([8, 24], [24, 32], 32), "trailing bytes": ([0, 16], [16, 24], 32)}[case]
+    header = {"a": {"dtype": "F32", "shape": [4], "data_offsets": a},
+              "b": {"dtype": "F32", "shape": [(b[1] - b[0]) // 4], "data_offsets": b}}
+    path = _raw_file(tmp_path / "x.safetensors", header, b"\0" * size)
+    match = ("the tensors cover 24 bytes of data, but the file has 32" if case == "trailing bytes" else
+             "must not overlap or leave gaps")
+    with pytest.raises(ValueError, match=f"^lamina.load: {path} is truncated or corrupt: .*{match}"):
+        lamina.load(path)
+    safetensors = pytest.importorskip("safetensors.numpy")
+    with pytest.raises(Exception):  # the reference reader agrees
+        safetensors.load_file(str(path))
+
+
+def test_data_offsets_in_any_order_and_empty_tensors_load(tmp_path):
+    """What the safetensors library accepts, we accept: offsets in any order, empty tensors anywhere."""
+    header = {"e": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]},
+              "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+              "z": {"dtype": "I8", "shape": [0, 3], "data_offsets": [0, 0]}}
+    path = _raw_file(tmp_path / "x.safetensors", header, np.array([1.0, 2.0], np.float32).tobytes())
+    back = lamina.load(path)
+    assert np.array_equal(back["b"].data, [1.0, 2.0]) and back["e"].shape == (0,) and back["z"].shape == (0, 3)
+    safetensors = pytest.importorskip("safetensors.numpy")
+    assert set(safetensors.load_file(str(path))) == {"e", "b", "z"}
+
+
+def _stale(path, tag, age):
+    tmp = path.parent / f".{path.name}.{tag}.tmp"
+    tmp.write_bytes(b"partial")
+    os.utime(tmp, (os.path.getmtime(tmp) - age,) * 2)
+    return tmp
+
+
+@pytest.mark.skipif(lio.fcntl is None, reason="needs POSIX file locks")
+def test_next_save_removes_a_killed_saves_temporary_files(tmp_path):
+    """A save killed mid-write used to leave its .tmp file beside the checkpoint forever."""
+    path = tmp_path / "ckpt.safetensors"
+    old = _stale(path, "abcd1234", age=3600)
+    fresh = _stale(path, "efgh5678", age=0)  # maybe a save that has just created its file: kept
+    other = _stale(tmp_path / "other.safetensors", "abcd1234", age=3600)  # another path's: kept
+    lamina.save({"w": lamina.ones(2)}, path)
+    assert not old.exists() and fresh.exists() and other.exists()
+    assert lamina.load(path)["w"].shape == (2,)
+
+
+@pytest.mark.skipif(lio.fcntl is None, reason="needs POSIX file locks")
+def test_cleanup_never_touches_a_save_in_progress(tmp_path):
+    import fcntl
+    import threading
+    path = tmp_path / "ckpt.safetensors"
+    live = _stale(path, "live0000", age=3600)  # old, but its writer still holds the lock
+    with open(live, "rb+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        lamina.save({"w": lamina.ones(2)}, path)
+        assert live.exists()
+    # many writers to one path at once: every save succeeds and the file is always whole
+    errors = []
+
+    def writer(i):
+        try:
+            for _ in range(10):
+                lamina.save({"w": lamina.full((1000,), float(i))}, path)
+        except Exception as e:  # noqa: BLE001 - any failure fails the test below
+            errors.append(e)
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(20):
+        w = lamina.load(path)["w"].data
+        assert w.shape in ((2,), (1000,)) and len(set(w.tolist())) == 1
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]  # the writer of `live` let go: now it was stale

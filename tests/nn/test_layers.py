@@ -339,6 +339,21 @@ def test_load_state_dict_names_missing_unexpected_and_mismatched_keys():
     np.testing.assert_array_equal(net[0].weight.detach().numpy(), tnet[0].weight.detach().numpy())
 
 
+def test_state_dict_is_detached_like_torchs():
+    """state_dict() used to hand out the parameters themselves, still requiring grad."""
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    state, tstate = net.state_dict(), tnet.state_dict()
+    assert [v.requires_grad for v in state.values()] == [v.requires_grad for v in tstate.values()] == [False] * 7
+    assert all(type(v) is lamina.Tensor and v.grad_fn is None for v in state.values())
+    assert state["0.weight"].data is net[0].weight.data  # the same memory, as torch
+    net[0].weight.data[0, 0] = 7.0
+    assert state["0.weight"].data[0, 0] == 7.0
+    state["0.weight"].numpy()  # no "requires grad" refusal
+    net.load_state_dict({k: v * 2 for k, v in state.items()})  # loading still reaches the parameters
+    assert net[0].weight.requires_grad and net[0].weight.data[0, 0] == 14.0
+
+
 # ---- summary ----------------------------------------------------------------------------------
 def test_summary_prints_shapes_and_counts(capsys):
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))

@@ -304,6 +304,7 @@ SCHEDULERS = {
     "LinearLR-default": lambda o, s: s.LinearLR(o),
     "LambdaLR": lambda o, s: s.LambdaLR(o, lambda e: 1.0 / (1 + e) ** 0.5),
     "LambdaLR-per-group": lambda o, s: s.LambdaLR(o, [lambda e: 0.95 ** e, lambda e: 1 + 0.1 * e]),
+    "MultiplicativeLR": lambda o, s: s.MultiplicativeLR(o, [lambda e: 0.95, lambda e: 1.0 if e % 2 else 0.9]),
     "OneCycleLR": lambda o, s: s.OneCycleLR(o, max_lr=1.0, total_steps=STEPS),
     "OneCycleLR-linear-3phase": lambda o, s: s.OneCycleLR(o, max_lr=[1.0, 2.0], epochs=5, steps_per_epoch=10,
                                                           anneal_strategy="linear", three_phase=True, pct_start=0.25),
@@ -488,3 +489,36 @@ def test_gradient_clipping_callback_clips_a_models_gradients():
     cb.on_after_backward(trainer)
     norm = math.sqrt(sum(float((p.grad.numpy() ** 2).sum()) for p in model.parameters()))
     assert abs(norm - 1.0) < 1e-4
+
+
+def test_one_cycle_lr_never_goes_negative():
+    """Linear annealing used to extrapolate at step total_steps (the step after the last batch)
+    to a negative lr; the final lr now holds there, as it does in cos mode within rounding."""
+    o = optim.SGD([lamina.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    s = lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=50, anneal_strategy="linear", three_phase=True,
+                                pct_start=0.25)
+    for _ in range(50):
+        s.step()
+    assert s.get_last_lr() == [pytest.approx(1.0 / 25 / 1e4)] and o.param_groups[0]["momentum"] == 0.95
+
+
+def test_one_cycle_lr_with_a_phase_of_no_length():
+    """pct_start * total_steps == 1 (train.max_steps=5, pct_start=0.2) used to divide by zero, as in torch."""
+    o = optim.SGD([lamina.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    s = lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=5, pct_start=0.2)
+    lrs = [s.get_last_lr()[0]]
+    for _ in range(4):
+        s.step()
+        lrs.append(s.get_last_lr()[0])
+    assert lrs[0] == 1.0 and lrs == sorted(lrs, reverse=True) and lrs[-1] == pytest.approx(4e-6)
+
+
+def test_adam_state_loads_across_dtypes_and_from_json(tmp_path):
+    """The shape check at load time compares shapes only: float32 state loads into float64 parameters."""
+    lp, ll = make(lamina)
+    opt = optim.Adam(lp, lr=0.1)
+    run(opt, lp, ll, 2)
+    lamina.save(opt.state_dict(), tmp_path / "o.safetensors")
+    other = optim.Adam([lamina.zeros(p.shape, dtype=lamina.float32, requires_grad=True) for p in lp], lr=0.1)
+    other.load_state_dict(lamina.load(tmp_path / "o.safetensors"))
+    assert other.state[other.param_groups[0]["params"][0]]["exp_avg"].dtype == np.float32
