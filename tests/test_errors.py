@@ -23,8 +23,8 @@ def params():
 
 # ---- creation: sizes, ranges, distributions ------------------------------------------------------------
 @pytest.mark.parametrize("make", [lambda s: lamina.ones(s), lambda s: lamina.zeros(2, s), lambda s: lamina.empty((s,)),
-                                  lambda s: lamina.rand(s), lambda s: lamina.randn(1, s), lambda s: lamina.full((s,), 1.0),
-                                  lambda s: lamina.randint(0, 3, (s,))])
+                                  lambda s: lamina.rand(s), lambda s: lamina.randn(1, s),
+                                  lambda s: lamina.full((s,), 1.0), lambda s: lamina.randint(0, 3, (s,))])
 def test_sizes_must_be_integers(make):
     """ones(2.5) used to make 2 elements."""
     with pytest.raises(TypeError, match=r"size must be an integer, got float 2.5"):
@@ -56,7 +56,8 @@ def test_arange_step_zero():
 
 
 def test_randint_empty_range():
-    with pytest.raises(RuntimeError, match="randint: random_ expects 'from' to be less than 'to', but got from=5 >= to=5"):
+    with pytest.raises(RuntimeError, match="randint: random_ expects 'from' to be less than 'to', "
+                                           "but got from=5 >= to=5"):
         lamina.randint(5, 5, (2,))
     assert lamina.randint(5, (3,)).shape == (3,)  # randint(high, size), as torch
 
@@ -220,7 +221,8 @@ def test_scheduler_loads_only_its_own_kind_of_state_dict(given):
 
 
 def test_optimizer_state_of_another_model():
-    """Adam's state for a Linear(2, 3) loaded into a Linear(4, 3) used to fail at the next step with a broadcast error."""
+    """Adam's state for a Linear(2, 3) loaded into a Linear(4, 3) used to fail at the next step
+    with NumPy's "operands could not be broadcast together"."""
     small, big = nn.Linear(2, 3), nn.Linear(4, 3)
     opt = optim.Adam(small.parameters(), lr=0.1)
     small(lamina.randn(5, 2)).sum().backward()
@@ -244,8 +246,10 @@ def sgd():
      "CosineAnnealingLR: T_max must be an integer >= 1, got 0"),
     (lambda o: lr_scheduler.MultiStepLR(o, milestones=[3, -1]), ValueError,
      "MultiStepLR: each milestone must be an integer >= 0, got -1"),
-    (lambda o: lr_scheduler.MultiStepLR(o, milestones=[2.5]), TypeError, "MultiStepLR: each milestone must be an integer"),
-    (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError, "LinearLR: total_iters must be an integer >= 1, got 0"),
+    (lambda o: lr_scheduler.MultiStepLR(o, milestones=[2.5]), TypeError,
+     "MultiStepLR: each milestone must be an integer"),
+    (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError,
+     "LinearLR: total_iters must be an integer >= 1, got 0"),
     (lambda o: lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=0), ValueError,
      "OneCycleLR: total_steps must be an integer >= 1, got 0"),
     (lambda o: lr_scheduler.OneCycleLR(o, max_lr=1.0, epochs=2, steps_per_epoch=0), ValueError,

@@ -301,7 +301,8 @@ def _kind_hint(state_dict, own) -> str:
         return " (this is a learning-rate scheduler's state dict, not a module's)"
     nested = [k for k, v in state_dict.items() if isinstance(v, dict)]
     if nested:
-        return f" (expected tensors by name; the values of {nested[:3]} are dicts: pass the model's one, e.g. ckpt[{nested[0]!r}])"
+        return (f" (expected tensors by name; the values of {nested[:3]} are dicts: pass the model's one, "
+                f"e.g. ckpt[{nested[0]!r}])")
     return ""
 
 

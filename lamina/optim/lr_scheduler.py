@@ -13,27 +13,15 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable
 
-from .optimizer import MissingKeyError, Optimizer
+from .optimizer import MissingKeyError, Optimizer, check_number
 
-__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-           "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "LinearLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(name: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{name}: expected a lamina.optim.Optimizer, got {type(optimizer).__name__}")
-
-
-def _check_number(name: str, key: str, value, least: float | None = 0.0, below: float | None = None,
-                  open_low: bool = False) -> None:
-    """A finite real number in [least, below) (or (least, below) with open_low), else a clear error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: {key} must be a number, got {type(value).__name__} {value!r}")
-    low_ok = least is None or (value > least if open_low else value >= least)
-    if not (math.isfinite(value) and low_ok and (below is None or value < below)):
-        lo = "" if least is None else f" {'>' if open_low else '>='} {least:g}"
-        hi = "" if below is None else f"{' and' if lo else ''} < {below:g}"
-        raise ValueError(f"{name}: {key} must be a finite number{lo}{hi}, got {value}")
 
 
 def _check_count(name: str, key: str, value, least: int = 1) -> None:
@@ -216,7 +204,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         _check_count("StepLR", "step_size", step_size)
-        _check_number("StepLR", "gamma", gamma)
+        check_number("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -237,7 +225,7 @@ class MultiStepLR(LRScheduler):
         milestones = list(milestones)
         for m in milestones:
             _check_count("MultiStepLR", "each milestone", m, least=0)
-        _check_number("MultiStepLR", "gamma", gamma)
+        check_number("MultiStepLR", "gamma", gamma)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -261,7 +249,7 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        _check_number("ExponentialLR", "gamma", gamma)
+        check_number("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -280,7 +268,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         _check_count("CosineAnnealingLR", "T_max", T_max)
-        _check_number("CosineAnnealingLR", "eta_min", eta_min)
+        check_number("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -308,8 +296,8 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):
-        _check_number("LinearLR", "start_factor", start_factor, open_low=True)
-        _check_number("LinearLR", "end_factor", end_factor)
+        check_number("LinearLR", "start_factor", start_factor, open_low=True)
+        check_number("LinearLR", "end_factor", end_factor)
         if not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1:
@@ -360,8 +348,8 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: expected a float pct_start in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        _check_number("OneCycleLR", "div_factor", div_factor, open_low=True)
-        _check_number("OneCycleLR", "final_div_factor", final_div_factor, open_low=True)
+        check_number("OneCycleLR", "div_factor", div_factor, open_low=True)
+        check_number("OneCycleLR", "final_div_factor", final_div_factor, open_low=True)
         self.anneal_strategy = anneal_strategy
         up = float(pct_start * self.total_steps) - 1
         last = self.total_steps - 1
@@ -379,7 +367,7 @@ class OneCycleLR(LRScheduler):
             ]
         max_lrs = _per_group("OneCycleLR", optimizer, "max_lr", max_lr)
         for m in max_lrs:
-            _check_number("OneCycleLR", "max_lr", m)
+            check_number("OneCycleLR", "max_lr", m)
         if last_epoch == -1:
             for group, m in zip(optimizer.param_groups, max_lrs):
                 group["initial_lr"] = m / div_factor
@@ -395,7 +383,7 @@ class OneCycleLR(LRScheduler):
             base_ms = _per_group("OneCycleLR", optimizer, "base_momentum", base_momentum)
             for key, ms in (("max_momentum", max_ms), ("base_momentum", base_ms)):
                 for m in ms:  # Adam's beta1 must stay below 1
-                    _check_number("OneCycleLR", key, m, below=1.0 if self.use_beta1 else None)
+                    check_number("OneCycleLR", key, m, below=1.0 if self.use_beta1 else None)
             if last_epoch == -1:
                 for group, m, b in zip(optimizer.param_groups, max_ms, base_ms):
                     self._set_momentum(group, m)
@@ -502,11 +490,11 @@ class ReduceLROnPlateau(LRScheduler):
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float | list[float] = 0.0, eps: float = 1e-8):
         _check_optimizer("ReduceLROnPlateau", optimizer)
-        _check_number("ReduceLROnPlateau", "factor", factor, below=1.0)
+        check_number("ReduceLROnPlateau", "factor", factor, below=1.0)
         _check_count("ReduceLROnPlateau", "patience", patience, least=0)
         _check_count("ReduceLROnPlateau", "cooldown", cooldown, least=0)
-        _check_number("ReduceLROnPlateau", "threshold", threshold)
-        _check_number("ReduceLROnPlateau", "eps", eps)
+        check_number("ReduceLROnPlateau", "threshold", threshold)
+        check_number("ReduceLROnPlateau", "eps", eps)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -516,7 +504,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.min_lrs = _per_group("ReduceLROnPlateau", optimizer, "min_lr", min_lr)
         for m in self.min_lrs:
-            _check_number("ReduceLROnPlateau", "min_lr", m)
+            check_number("ReduceLROnPlateau", "min_lr", m)
         self.patience = patience
         self.cooldown = cooldown
         self.eps = eps

@@ -212,24 +212,29 @@ _LEAST = {"lr": 0.0, "momentum": 0.0, "dampening": None, "weight_decay": 0.0, "e
           "lr_decay": 0.0, "initial_accumulator_value": 0.0}
 
 
-def _check_number(where: str, key: str, value, least) -> None:
+def check_number(name: str, key: str, value, least: float | None = 0.0, below: float | None = None,
+                 open_low: bool = False) -> None:
+    """A finite real number in [least, below) (or (least, below) with open_low), else a clear error
+    naming `name` (the optimizer or scheduler) and `key`; optimizers and schedulers share it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {key} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value) or (least is not None and value < least):
-        raise ValueError(f"{where}: {key} must be a finite number{f' >= {least:g}' if least is not None else ''}, "
-                         f"got {value}")
+        raise TypeError(f"{name}: {key} must be a number, got {type(value).__name__} {value!r}")
+    low_ok = least is None or (value > least if open_low else value >= least)
+    if not (math.isfinite(value) and low_ok and (below is None or value < below)):
+        lo = "" if least is None else f" {'>' if open_low else '>='} {least:g}"
+        hi = "" if below is None else f"{' and' if lo else ''} < {below:g}"
+        raise ValueError(f"{name}: {key} must be a finite number{lo}{hi}, got {value}")
 
 
 def _check_hyperparameters(where: str, group: dict) -> None:
     for key, value in group.items():
         if key in _LEAST:
-            _check_number(where, key, value, _LEAST[key])
+            check_number(where, key, value, _LEAST[key])
         elif key == "betas":
             if not isinstance(value, (tuple, list)) or len(value) != 2:
                 raise TypeError(f"{where}: betas must be a pair of numbers (beta1, beta2), got {value!r}")
             for i, b in enumerate(value):
-                _check_number(where, f"betas[{i}]", b, 0.0)
-                if not b < 1.0:
+                check_number(where, f"betas[{i}]", b)
+                if not b < 1.0:  # (not check_number's below=1: this message shows both betas)
                     raise ValueError(f"{where}: betas must be in [0, 1), got {tuple(value)}")
 
 
