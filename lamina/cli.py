@@ -182,10 +182,19 @@ def cmd_bench(args) -> int:
     import subprocess
     from pathlib import Path
 
+    import importlib.util
+
     suite = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
     if not suite.exists():
         raise FileNotFoundError(f"bench: {suite} not found; the benchmarks ship with the source checkout "
                                 "(git clone, then pip install -e .)")
+    try:  # the suite runs lamina against PyTorch side by side; without it the suite fails deep inside
+        has_torch = importlib.util.find_spec("torch") is not None
+    except ValueError:  # a torch module without a spec: treat as missing
+        has_torch = False
+    if not has_torch:
+        raise ModuleNotFoundError("bench needs PyTorch, which each workload is measured against; install the "
+                                  "CPU build with pip install torch==2.13.0 (lamina itself never imports it)")
     return subprocess.call([sys.executable, str(suite), *args.bench_args])
 
 
@@ -203,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 2
     try:
+        if getattr(args, "data_root", None):  # every command that takes one: a typo fails here, not later
+            from .data.datasets import check_root
+            check_root(args.data_root, "--data-root")
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("lamina: interrupted", file=sys.stderr)

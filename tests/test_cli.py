@@ -205,3 +205,96 @@ def test_ctrl_c_then_resume_from_the_command_line(tmp_path, capsys, monkeypatch)
     b = lamina.load(run / "checkpoints" / "last.safetensors")["model"]
     for k in a:
         assert np.array_equal(np.asarray(a[k].data), np.asarray(b[k].data)), k
+
+
+# ---- errors for bad values, run dirs, data roots and a missing torch (issue 13) ----------
+
+DEMO_MLP = ["train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=16", "--set",
+            "train.max_steps=2", "--set", "train.progress=false"]
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("optim.betas=[0.9]", "optim.betas must be 2 numbers in [0, 1), e.g. [0.9, 0.999], got [0.9]"),
+    ("optim.betas=0.9,0.99,0.5", "optim.betas must be 2 numbers in [0, 1), e.g. [0.9, 0.999], got [0.9, 0.99, 0.5]"),
+    ("optim.betas=[0.9,1.5]", "optim.betas must be 2 numbers in [0, 1), e.g. [0.9, 0.999], got [0.9, 1.5]"),
+    ("model.hidden=[0]", "model.hidden must be integers >= 1, got [0]"),
+    ("optim.lr=nan", "optim.lr must be a finite number >= 0, got nan"),
+    ("optim.lr=inf", "optim.lr must be a finite number >= 0, got inf"),
+    ("optim.lr=-0.1", "optim.lr must be a finite number >= 0, got -0.1"),
+    ("data.batch_size=0", "data.batch_size must be an integer >= 1, got 0"),
+    ("model.dropout=1", "model.dropout must be a number in [0, 1), got 1.0"),
+    ("foo.bar=1", "unknown key 'foo.bar'; valid keys: task, name, data, model, optim, schedule, train"),
+    ("optim.lr.max=1", "unknown key 'optim.lr.max': optim.lr is a value, not a section"),
+    ("train.monitor=val_acc", "train.monitor: unknown metric 'val_acc' (read by ModelCheckpoint); "
+                              "known: val_loss, val_accuracy, val_f1, train_loss, train_accuracy, train_f1"),
+])
+def test_error_bad_setting_is_one_line_and_leaves_no_run_dir(tmp_path, capsys, setting, expected):
+    runs = tmp_path / "runs"
+    line = one_line_error(*run_cli(capsys, *DEMO_MLP, "--set", setting, "--runs", runs)[:3:2])
+    assert expected in line
+    assert not runs.exists() or not any(runs.iterdir())  # no empty run directory behind
+
+
+def test_error_bad_setting_debug_shows_the_traceback(tmp_path):
+    from lamina.tasks import RecipeError
+    with pytest.raises(RecipeError, match="optim.betas"):
+        cli.main([*DEMO_MLP, "--set", "optim.betas=[0.9]", "--runs", str(tmp_path), "--debug"])
+
+
+@pytest.fixture()
+def run_copy(mnist_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(mnist_run, copy)
+    return copy
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"recipe": ', "is not valid JSON"),
+    ('["a list"]', "expected a JSON object with 'recipe' and 'data_info', got list"),
+    ('{"recipe": {"task": "mnist-demo"}}', "expected a JSON object with 'recipe' and 'data_info'"),
+    ('{"recipe": {"optim": {"lrr": 1}}, "data_info": {}}', "unknown key 'optim.lrr'"),
+    ('{"recipe": {}, "data_info": {"classes": 3}}', "its 'data_info' does not fit"),
+])
+def test_error_corrupt_config_json_names_the_file(run_copy, tmp_path, capsys, content, expected):
+    (run_copy / "config.json").write_text(content)
+    image = tmp_path / "x.png"
+    image.write_bytes(b"")
+    for argv in (["evaluate", run_copy], ["predict", run_copy, image], ["train", "--resume", run_copy]):
+        line = one_line_error(*run_cli(capsys, *argv)[:3:2])
+        assert f"{run_copy / 'config.json'}" in line and expected in line, (argv, line)
+    with pytest.raises(ValueError):
+        cli.main(["evaluate", str(run_copy), "--debug"])
+
+
+def test_error_run_dir_that_is_not_a_run(run_copy, tmp_path, capsys):
+    image = tmp_path / "x.png"
+    image.write_bytes(b"")
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    line = one_line_error(*run_cli(capsys, "predict", folder, image)[:3:2])
+    assert f"{folder} is not a run directory: it has no config.json" in line and "lamina train" in line
+    line = one_line_error(*run_cli(capsys, "predict", image, image)[:3:2])
+    assert f"{image} is a file, not a run directory" in line
+    line = one_line_error(*run_cli(capsys, "predict", tmp_path / "nowhere", image)[:3:2])
+    assert "nowhere does not exist" in line
+    shutil.rmtree(run_copy / "checkpoints")
+    line = one_line_error(*run_cli(capsys, "predict", run_copy, image)[:3:2])
+    assert "has no checkpoint yet" in line and "best.safetensors" in line
+
+
+def test_error_data_root_is_a_file_or_missing(mnist_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    afile = tmp_path / "data.txt"
+    afile.write_text("not a folder")
+    for argv in ([*DEMO_MLP], ["evaluate", mnist_run], ["list"], ["train", "--resume", mnist_run]):
+        line = one_line_error(*run_cli(capsys, *argv, "--data-root", afile)[:3:2])
+        assert f"data root {afile} is a file, not a folder" in line, (argv, line)
+        line = one_line_error(*run_cli(capsys, *argv, "--data-root", tmp_path / "nowhere")[:3:2])
+        assert f"data root {tmp_path / 'nowhere'} does not exist" in line, (argv, line)
+
+
+def test_error_bench_without_torch(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if it were not installed
+    monkeypatch.setattr(subprocess, "call", lambda argv: pytest.fail("ran the suite without torch"))
+    line = one_line_error(*run_cli(capsys, "bench", "--only", "W1")[:3:2])
+    assert "bench needs PyTorch" in line and "pip install torch==2.13.0" in line

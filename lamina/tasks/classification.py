@@ -20,7 +20,7 @@ import numpy as np
 from .. import nn, optim
 from ..creation import Generator
 from ..data import DataLoader, Dataset, Subset, TensorDataset, transforms
-from ..data.datasets import DataError, get_dataset
+from ..data.datasets import DataError, check_root, get_dataset
 from ..metrics import Accuracy, F1Score, Metric
 from ..nn import functional as F
 from ..nn.module import Module
@@ -103,8 +103,8 @@ class ImageClassification:
         """Train, validation and test sets as lamina Datasets, plus the DataInfo of their images."""
         d = recipe.data
         root = d.root or None
-        if root is not None and not Path(root).expanduser().is_dir():
-            raise DataError(f"data root {root} does not exist (from --data-root or data.root)")
+        if root is not None:
+            check_root(root)
         if d.dataset == "image-folder":
             return self._image_folder(recipe, root)
         cls = get_dataset(d.dataset)

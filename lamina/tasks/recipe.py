@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, check, finite
 
 
 class RecipeError(ValueError):
@@ -53,6 +53,15 @@ class DataConfig:
     block_size: int = 64  # language models: characters per training window
     steps_per_epoch: int = 500  # language models: random-window batches per epoch
 
+    def __post_init__(self):
+        for key in ("batch_size", "val_batch_size", "block_size", "steps_per_epoch"):
+            _at_least(self, "data", key, 1)
+        for key in ("image_size", "num_workers"):
+            _at_least(self, "data", key, 0)
+        check(self.channels in (0, 1, 3), "data.channels", "0 (keep), 1 (grey) or 3 (RGB)", self.channels)
+        check(finite(self.val_fraction) and 0 < self.val_fraction < 1, "data.val_fraction",
+              "a number between 0 and 1", self.val_fraction)
+
 
 @dataclass
 class ModelConfig:
@@ -69,6 +78,13 @@ class ModelConfig:
     heads: int = 4
     width: int = 128
 
+    def __post_init__(self):
+        for key in ("hidden", "channels"):  # a layer of width 0 fails only at the first forward pass
+            check(all(n >= 1 for n in getattr(self, key)), f"model.{key}", "integers >= 1", getattr(self, key))
+        for key in ("kernel_size", "fc", "layers", "heads", "width"):
+            _at_least(self, "model", key, 1)
+        _fraction(self, "model", "dropout")
+
 
 @dataclass
 class OptimConfig:
@@ -79,6 +95,14 @@ class OptimConfig:
     momentum: float = 0.9
     nesterov: bool = False
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+
+    def __post_init__(self):
+        for key in ("lr", "weight_decay"):  # a nan, inf or negative lr trains to garbage, or to nan
+            check(finite(getattr(self, key)) and getattr(self, key) >= 0, f"optim.{key}", "a finite number >= 0",
+                  getattr(self, key))
+        _fraction(self, "optim", "momentum")
+        check(len(self.betas) == 2 and all(finite(b) and 0 <= b < 1 for b in self.betas), "optim.betas",
+              "2 numbers in [0, 1), e.g. [0.9, 0.999]", self.betas)
 
 
 @dataclass
@@ -92,6 +116,15 @@ class ScheduleConfig:
     step_size: int = 1
     gamma: float = 0.1
     patience: int = 2
+
+    def __post_init__(self):
+        check(finite(self.pct_start) and 0 <= self.pct_start <= 1, "schedule.pct_start", "a number in [0, 1]",
+              self.pct_start)
+        for key in ("div_factor", "final_div_factor", "gamma"):
+            check(finite(getattr(self, key)) and getattr(self, key) > 0, f"schedule.{key}", "a finite number > 0",
+                  getattr(self, key))
+        _at_least(self, "schedule", "step_size", 1)
+        _at_least(self, "schedule", "patience", 0)
 
 
 @dataclass
@@ -107,6 +140,15 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _at_least(obj, section: str, key: str, least: int) -> None:
+    check(getattr(obj, key) >= least, f"{section}.{key}", f"an integer >= {least}", getattr(obj, key))
+
+
+def _fraction(obj, section: str, key: str) -> None:
+    check(finite(getattr(obj, key)) and 0 <= getattr(obj, key) < 1, f"{section}.{key}", "a number in [0, 1)",
+          getattr(obj, key))
 
 
 def _valid(obj) -> str:
@@ -200,8 +242,11 @@ def override(recipe: Recipe, assignments: list[str]) -> Recipe:
 
 
 def _revalidate(recipe: Recipe) -> None:
+    """Check every section's values again, after keys were set one by one (a value can be of the
+    right type and still make no sense: a nan lr, one beta, a layer of width 0)."""
     try:
-        recipe.train.__post_init__()
+        for section in (recipe.data, recipe.model, recipe.optim, recipe.schedule, recipe.train):
+            section.__post_init__()
     except ValueError as e:
         raise RecipeError(f"recipe: {e}") from None
 

@@ -35,8 +35,18 @@ def load_recipe(spec: str, sets: list[str] | None = None) -> Recipe:
 
 
 def _recipe_of(run: RunDir) -> tuple[Recipe, dict]:
-    config = run.read_config()
-    recipe = from_dict(config["recipe"], Recipe())
+    """The run's recipe and config.json; errors name the file, since it is what to fix."""
+    config, where = run.read_config(), run.config_path
+    if not isinstance(config.get("recipe"), dict) or not isinstance(config.get("data_info"), dict):
+        raise RunError(f"{where} is not a run's config: expected a JSON object with 'recipe' and 'data_info', "
+                       f"got keys {sorted(config)}")
+    try:
+        recipe = from_dict(config["recipe"], Recipe())
+        DataInfo(**config["data_info"])
+    except RecipeError as e:
+        raise RecipeError(f"{where}: {e}") from None
+    except TypeError as e:
+        raise RunError(f"{where}: its 'data_info' does not fit: {e}") from None
     return recipe, config
 
 

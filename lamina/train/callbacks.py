@@ -27,6 +27,10 @@ class Callback:
     def on_epoch_end(self, trainer: "Trainer", logs: dict[str, Any]) -> None:
         pass
 
+    def monitors(self) -> tuple[str, ...]:
+        """The logged metrics (e.g. 'val_loss') this callback reads; the trainer checks them before training."""
+        return ()
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 
@@ -74,13 +78,19 @@ class LRScheduling(Callback):
         if self.interval == "step":
             self.scheduler.step()
 
+    def _on_plateau(self) -> bool:
+        return type(self.scheduler).__name__ == "ReduceLROnPlateau"
+
     def on_epoch_end(self, trainer, logs):
         if self.interval != "epoch":
             return
-        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+        if self._on_plateau():
             self.scheduler.step(_monitored(logs, self.monitor, "LRScheduling"))
         else:
             self.scheduler.step()
+
+    def monitors(self):
+        return (self.monitor,) if self._on_plateau() and self.interval == "epoch" else ()
 
     def state_dict(self):
         return self.scheduler.state_dict()
@@ -107,6 +117,9 @@ class EarlyStopping(Callback):
             trainer.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
                          f"(best {self.best:.4g})")
 
+    def monitors(self):
+        return (self.monitor,)
+
     def state_dict(self):
         return {"best": self.best, "wait": self.wait}
 
@@ -130,11 +143,14 @@ class ModelCheckpoint(Callback):
             trainer.save_checkpoint("last")
 
     def on_epoch_end(self, trainer, logs):
-        value = logs.get(self.monitor)
-        if value is not None and _improved(float(value), self.best, self.mode):
+        value = _monitored(logs, self.monitor, "ModelCheckpoint")
+        if _improved(value, self.best, self.mode):
             self.best = float(value)
             trainer.save_checkpoint("best")
         trainer.save_checkpoint("last")
+
+    def monitors(self):
+        return (self.monitor,)
 
     def state_dict(self):
         return {"best": self.best}

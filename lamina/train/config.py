@@ -1,7 +1,20 @@
 """TrainConfig: every knob of the training loop, as one typed dataclass (no globals)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
+
+
+def check(ok: bool, key: str, expected: str, value: Any) -> None:
+    """Raise ValueError("<key> must be <expected>, got <value>") unless `ok`: one line that names
+    the setting, says what it takes and shows what it got."""
+    if not ok:
+        raise ValueError(f"{key} must be {expected}, got {value!r}")
+
+
+def finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 @dataclass
@@ -31,7 +44,11 @@ class TrainConfig:
     device: str = "cpu"
 
     def __post_init__(self):
-        if self.mode not in ("min", "max"):
-            raise ValueError(f"train.mode must be 'min' or 'max', got {self.mode!r}")
-        if self.epochs < 1 and self.max_steps < 1:
-            raise ValueError(f"train.epochs must be >= 1 (or train.max_steps > 0), got {self.epochs}")
+        check(self.mode in ("min", "max"), "train.mode", "'min' or 'max'", self.mode)
+        check(self.epochs >= 1 or self.max_steps >= 1, "train.epochs", ">= 1 (or train.max_steps > 0)", self.epochs)
+        for key in ("epochs", "max_steps", "early_stopping", "checkpoint_every", "metrics_every"):
+            check(getattr(self, key) >= 0, f"train.{key}", "an integer >= 0 (0: off)", getattr(self, key))
+        check(self.log_every >= 1, "train.log_every", "an integer >= 1", self.log_every)
+        check(finite(self.grad_clip) and self.grad_clip >= 0, "train.grad_clip", "a finite number >= 0 (0: off)",
+              self.grad_clip)
+        check(bool(self.monitor), "train.monitor", "a logged metric such as val_loss", self.monitor)

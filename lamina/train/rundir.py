@@ -56,10 +56,13 @@ class RunDir:
     def open(cls, path: str | os.PathLike) -> "RunDir":
         """An existing run directory; a one-line error if it is not one."""
         run = cls(path)
+        if run.path.is_file():
+            raise NotADirectoryError(f"{run.path} is a file, not a run directory (a folder written by lamina train)")
         if not run.path.is_dir():
             raise FileNotFoundError(f"run directory {run.path} does not exist")
         if not (run.path / "config.json").is_file():
-            raise FileNotFoundError(f"{run.path} is not a run directory: it has no config.json")
+            raise FileNotFoundError(f"{run.path} is not a run directory: it has no config.json (a run directory "
+                                    f"is what lamina train writes: config.json, metrics.jsonl, checkpoints/)")
         return run
 
     # ---- files ------------------------------------------------------------------------------
@@ -78,7 +81,15 @@ class RunDir:
         self.config_path.write_text(json.dumps(config, indent=2) + "\n")
 
     def read_config(self) -> dict[str, Any]:
-        return json.loads(self.config_path.read_text())
+        """config.json as a dict; a one-line error naming the file if it is not a JSON object."""
+        try:
+            config = json.loads(self.config_path.read_text())
+        except ValueError as e:  # (JSONDecodeError, UnicodeDecodeError)
+            raise ValueError(f"{self.config_path} is not valid JSON ({e}); it was cut short or edited by hand") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"{self.config_path} is not a run's config: expected a JSON object with 'recipe' and "
+                             f"'data_info', got {type(config).__name__}")
+        return config
 
     def append_metrics(self, logs: dict[str, Any]) -> None:
         with open(self.metrics_path, "a") as f:

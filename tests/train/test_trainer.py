@@ -180,3 +180,28 @@ def test_max_steps_shorter_than_a_warm_up_step():
     assert lrs[0] == pytest.approx(recipe.optim.lr)  # the warm-up is over at once: the peak lr
     assert lrs[-1] == pytest.approx(recipe.optim.lr / 25 / 1e4)
     assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+
+
+@pytest.mark.parametrize("callback", ["checkpoint", "early_stopping", "plateau"])
+def test_unknown_monitored_metric_is_refused_before_any_step(callback):
+    """A typo in the monitored metric used to train on and never write a best checkpoint, so
+    that evaluate and predict quietly used the last weights."""
+    from lamina import optim
+    from lamina.train import LRScheduling, ModelCheckpoint
+    make = {"checkpoint": lambda opt: ModelCheckpoint("val_acc", "max"),
+            "early_stopping": lambda opt: EarlyStopping("val_acc", "max"),
+            "plateau": lambda opt: LRScheduling(optim.lr_scheduler.ReduceLROnPlateau(opt), "epoch", "val_acc")}[callback]
+    trainer = build(None, epochs=1)
+    with pytest.raises(ValueError, match=r"unknown metric 'val_acc' to monitor; known: val_loss, val_accuracy, "
+                                         r"train_loss, train_accuracy"):
+        build(None, epochs=1, extra=[make(trainer.optimizer)])
+    with pytest.raises(ValueError, match=r"train.monitor: unknown metric 'val_acc' \(read by EarlyStopping\); known"):
+        build(None, epochs=1, config={"monitor": "val_acc"}, extra=[EarlyStopping("val_acc", "max")])
+
+
+def test_monitor_of_a_step_schedule_is_not_checked():
+    from lamina import optim
+    from lamina.train import LRScheduling
+    trainer = build(None, epochs=1)
+    sched = LRScheduling(optim.lr_scheduler.StepLR(trainer.optimizer, 1), "epoch", "val_whatever")  # not read
+    build(None, epochs=1, extra=[sched])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._files import (
-    ChecksumError, DataError, DataNotFoundError, FileBacked, RemoteFile, data_root, sha256_of, verify,
+    ChecksumError, DataError, DataNotFoundError, FileBacked, RemoteFile, check_root, data_root, sha256_of, verify,
 )
 from .cifar import CIFAR10
 from .folder import IMG_EXTENSIONS, ImageFolder, pil_loader
@@ -59,7 +59,7 @@ def list_datasets(root=None) -> list[DatasetInfo]:
 
 
 __all__ = [
-    "DATASETS", "register_dataset", "get_dataset", "list_datasets", "DatasetInfo", "data_root",
+    "DATASETS", "register_dataset", "get_dataset", "list_datasets", "DatasetInfo", "data_root", "check_root",
     "DataError", "DataNotFoundError", "ChecksumError", "RemoteFile", "FileBacked", "sha256_of", "verify",
     "MNIST", "FashionMNIST", "BundledMNIST", "CIFAR10", "ImageFolder", "CSVDataset", "TextFile", "TinyShakespeare", "random_windows",
     "read_idx", "pil_loader", "IMG_EXTENSIONS",

@@ -45,6 +45,18 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path(root or os.environ.get("LAMINA_DATA") or "~/.cache/lamina").expanduser()
 
 
+def check_root(root: str | os.PathLike, where: str = "--data-root or data.root") -> Path:
+    """A data root the user named, if it is an existing folder; a one-line DataError otherwise."""
+    p = Path(root).expanduser()
+    if p.is_file():
+        raise DataError(f"data root {root} is a file, not a folder (from {where}); pass the folder that holds "
+                        f"the data sets, e.g. ../shared/data")
+    if not p.is_dir():
+        raise DataError(f"data root {root} does not exist (from {where}); pass the folder that holds the data "
+                        f"sets, e.g. ../shared/data")
+    return p
+
+
 def _cache_file() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "lamina" / "verified-sha256.json"
 
