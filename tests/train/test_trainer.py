@@ -205,3 +205,21 @@ def test_monitor_of_a_step_schedule_is_not_checked():
     trainer = build(None, epochs=1)
     sched = LRScheduling(optim.lr_scheduler.StepLR(trainer.optimizer, 1), "epoch", "val_whatever")  # not read
     build(None, epochs=1, extra=[sched])
+
+
+def test_gradient_clipping_callback_clips_the_gradients():
+    """The callback hands clip_grad_norm_ the model's parameters as a generator, which it once
+    read twice: the norm was computed and nothing was clipped."""
+    from lamina.train import GradientClipping
+    trainer = build(None, epochs=1)
+    x, y = next(iter(trainer.train_loader))
+    (F.cross_entropy(trainer.model(x), y) * 100).backward()  # a gradient far above the limit
+    before = {id(p): np.array(p.grad.data) for p in trainer.model.parameters()}
+    norm = lambda gs: float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in gs)))  # noqa: E731
+    assert norm(before.values()) > 1.0
+    GradientClipping(0.5).on_after_backward(trainer)
+    after = {id(p): np.array(p.grad.data) for p in trainer.model.parameters()}
+    assert norm(after.values()) == pytest.approx(0.5, rel=1e-4)
+    scale = 0.5 / norm(before.values())
+    for k, g in before.items():  # every gradient scaled by the same factor
+        np.testing.assert_allclose(after[k], g * scale, rtol=1e-4, atol=1e-7)
