@@ -66,6 +66,7 @@ OPS = {
     "gelu": (lambda m, x: F(m).gelu(x) + F(m).gelu(x, approximate="tanh"), U, {}),
     "silu": (lambda m, x: F(m).silu(x), U, {}),
     "softplus": (lambda m, x: F(m).softplus(x) + F(m).softplus(x * 8, beta=2, threshold=5), U, {}),
+    "logsigmoid": (lambda m, x: F(m).logsigmoid(x * 3), U, {}),
     "softmax": (lambda m, x: m.softmax(x, dim=-1) + F(m).softmax(x, dim=0), U[:3] + U[4:], {}),
     "log_softmax": (lambda m, x: m.log_softmax(x, dim=-1) + F(m).log_softmax(x, 0), U[:3] + U[4:], {}),
     # selection

@@ -6,6 +6,8 @@ fused primitives in lamina/ops/loss.py; every other loss is composed from primit
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import ops
@@ -85,12 +87,16 @@ def _class_weight(op: str, weight, input: Tensor) -> Tensor | None:
     return weight.to(input.dtype)
 
 
-def _check_class_target(op: str, input: Tensor, target: Tensor, ignore_index: int):
-    """Class-index targets: integer, shaped (N, d...) for an (N, C, d...) input, values in [0, C)."""
+def _check_class_target(op: str, input: Tensor, target: Tensor, ignore_index: int, soft: bool = False):
+    """Class-index targets: integer, shaped (N, d...) for an (N, C, d...) input, values in [0, C).
+
+    soft: the loss also takes class probabilities (cross_entropy), which the error then mentions.
+    """
     expected = (input.shape[0],) + tuple(input.shape[2:])
     if target.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: class-index target must be an integer tensor, got {target.dtype} "
-                           f"(shape {target.shape}); for class probabilities pass a float target of shape {input.shape}")
+        hint = f"; class probabilities (soft targets) must be float with the input's shape {input.shape}" if soft else ""
+        raise RuntimeError(f"{op}: class indices must be integers (int64), got a {target.dtype} target of shape "
+                           f"{target.shape} for input of shape {input.shape}: expected int64 of shape {expected}{hint}")
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not match: "
                          f"expected target {expected}")
@@ -132,8 +138,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return _unbatched(cross_entropy, input, target, reduction, weight,
                           ignore_index=ignore_index, label_smoothing=label_smoothing)
     weight = _class_weight(op, weight, input)
-    if target.dtype.kind == "f":  # class probabilities: composed, so the target gets a gradient too
-        _check_same_shape(op, input, target)
+    if target.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+        # class probabilities: composed, so the target gets a gradient too
         C = input.shape[1]
         if label_smoothing:
             target = target * (1.0 - label_smoothing) + label_smoothing / C
@@ -141,7 +147,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         if weight is not None:
             logp = logp * weight.reshape((1, C) + (1,) * (input.ndim - 2))
         return _reduce(-(logp * target).sum(1), reduction)  # 'mean' averages over N * d...
-    _check_class_target(op, input, target, ignore_index)
+    _check_class_target(op, input, target, ignore_index, soft=True)
     return CrossEntropy.apply(input, target, weight, ignore_index=ignore_index,
                               label_smoothing=float(label_smoothing), reduction=reduction)
 
@@ -217,7 +223,13 @@ def _elementwise(op: str, input: Tensor, target: Tensor, weight, reduction: str,
     torch normalises a weighted 'mean' by sum(weight) for mse and l1 but by the element count
     for huber; `weighted_mean` says which.
     """
+    number = isinstance(target, (int, float))  # a constant target, which torch does not take: broadcast is meant
     target = _pointwise_target(op, input, target)
+    if tuple(target.shape) != tuple(input.shape) and not number:  # torch warns too: (N, 1) and (N,) give (N, N)
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        warnings.warn(f"{op}: target of shape {target.shape} differs from input of shape {input.shape}; they "
+                      f"broadcast to {shape}, which is likely not what you meant: make them the same shape",
+                      UserWarning, stacklevel=3)
     loss = loss_fn(input - target)
     if weight is None:
         return _reduce(loss, reduction)
@@ -280,6 +292,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     reduction='batchmean' divides the sum by the batch size, which is the true KL divergence.
     """
     op = "kl_div"
+    if reduction == "mean" and size_average is None and reduce is None:  # as torch warns
+        warnings.warn("kl_div: reduction='mean' divides the summed loss by the number of elements (batch size "
+                      "times support size); the KL divergence is reduction='batchmean', which divides by the "
+                      "batch size only", UserWarning, stacklevel=2)
     reduction = _reduction(size_average, reduce, reduction, op, ("none", "mean", "sum", "batchmean"))
     target = _pointwise_target(op, input, target)
     if log_target:

@@ -157,6 +157,26 @@ def test_binary_cross_entropy_with_logits(reduction, weighted, pos_weight):
         x, y, like(m, w, x), reduction=reduction, pos_weight=like(m, pw, x)), None, inputs=[x, y])
 
 
+def test_binary_cross_entropy_of_a_saturated_sigmoid():
+    """Issue 13: sigmoid was 0.5 (1 + tanh(x / 2)), so in float32 sigmoid(-20) was 0, BCELoss(sigmoid(-50), 1)
+    was 100 (the clamp of log(0)) instead of 50, and a GAN generator got a gradient of 0 instead of -1."""
+    for x0, loss, grad in ((-50.0, 50.0, None), (-20.0, 20.0, -1.0)):
+        x = lamina.tensor(np.float32(x0), requires_grad=True)
+        xt = torch.tensor(np.float32(x0), requires_grad=True)
+        out = L.BCELoss()(lamina.sigmoid(x), lamina.tensor(np.float32(1.0)))
+        ref = tnn.BCELoss()(torch.sigmoid(xt), torch.tensor(np.float32(1.0)))
+        out.backward(), ref.backward()
+        assert out.item() == pytest.approx(loss, rel=1e-6) and out.item() == pytest.approx(ref.item(), rel=1e-6)
+        assert x.grad.item() == pytest.approx(xt.grad.item(), rel=1e-5)
+        if grad is not None:
+            assert x.grad.item() == pytest.approx(grad, rel=1e-6)
+    assert lamina.sigmoid(lamina.tensor(np.float32(-20.0))).item() == pytest.approx(2.0611537e-9, rel=1e-6)
+    # the log is clamped at -100, as torch does: sigmoid(-1e4) is 0 in any dtype
+    p = lamina.sigmoid(lamina.tensor(np.array([-1e4, 1e4])))
+    np.testing.assert_array_equal(L.binary_cross_entropy(p, lamina.tensor(np.array([1.0, 0.0])), reduction="none")
+                                  .numpy(), [100.0, 100.0])
+
+
 def test_binary_cross_entropy_with_logits_is_stable_for_large_logits():
     x = np.array([-800.0, -30.0, 0.0, 30.0, 800.0])
     y = np.array([1.0, 0.0, 0.5, 1.0, 0.0])
@@ -401,6 +421,78 @@ def test_module_reprs_and_exports():
 
 
 # ---- errors ----------------------------------------------------------------------------------
+def test_float_class_targets_say_class_indices_must_be_integers():
+    x = lamina.randn(32, 10)
+    msg = (r"cross_entropy: class indices must be integers \(int64\), got a float32 target of shape \(32,\) "
+           r"for input of shape \(32, 10\): expected int64 of shape \(32,\); class probabilities \(soft targets\) "
+           r"must be float with the input's shape \(32, 10\)")
+    with pytest.raises(RuntimeError, match=msg):
+        L.cross_entropy(x, lamina.zeros(32))
+    with pytest.raises(RuntimeError, match=msg):
+        L.CrossEntropyLoss()(x, np.zeros(32, dtype=np.float32))
+    with pytest.raises(RuntimeError, match=r"cross_entropy: class indices must be integers .* got a float64 target "
+                                           r"of shape \(4, 2, 3\) for input of shape \(4, 5, 2, 3\)"):
+        L.cross_entropy(lamina.randn(4, 5, 2, 3), lamina.zeros(4, 2, 3, dtype=lamina.float64))
+    with pytest.raises(RuntimeError, match=r"cross_entropy: class indices must be integers .* got a bool target"):
+        L.cross_entropy(x, lamina.zeros(32, dtype=lamina.int64) > 0)
+    # nll_loss takes no probabilities, so its message does not offer them
+    with pytest.raises(RuntimeError, match=r"nll_loss: class indices must be integers \(int64\), got a float32 target "
+                                           r"of shape \(32,\) for input of shape \(32, 10\): expected int64 of "
+                                           r"shape \(32,\)$"):
+        L.nll_loss(x, lamina.zeros(32, dtype=lamina.float32))
+    L.cross_entropy(x, lamina.softmax(lamina.randn(32, 10), dim=1))  # a soft target of input's shape is fine
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("bad", [10, 11, -1, -101])
+def test_class_target_out_of_range_is_a_clear_error(loss, bad):
+    x = lamina.randn(4, 10)
+    y = lamina.tensor(np.array([1, bad, 2, -100]))  # -100 is the default ignore_index: allowed
+    with pytest.raises(IndexError, match=rf"{loss}: target class {bad} is out of range for input of shape "
+                                         rf"\(4, 10\): expected classes in \[0, 10\) or ignore_index=-100"):
+        getattr(L, loss)(x, y)
+    with pytest.raises(IndexError, match=rf"{loss}: target class {bad} is out of range"):  # unbatched (C,)
+        getattr(L, loss)(x[0], lamina.tensor(np.array(bad)))
+    with pytest.raises(IndexError, match=rf"{loss}: target class {bad} is out of range .* ignore_index=3"):
+        getattr(L, loss)(x, y, ignore_index=3)
+    y_ignored = lamina.tensor(np.array([1, bad, 2, 0]))
+    assert np.isfinite(getattr(L, loss)(x, y_ignored, ignore_index=bad).item())  # ignored: no error
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_regression_losses_warn_when_target_broadcasts(name):
+    x, y = lamina.randn(5, 1), lamina.randn(5)
+    with pytest.warns(UserWarning, match=rf"{name}: target of shape \(5,\) differs from input of shape \(5, 1\); "
+                                         rf"they broadcast to \(5, 5\)") as record:
+        loss = getattr(L, name)(x, y)
+    assert record[0].filename == __file__  # the warning points at the caller's line
+    with pytest.warns(UserWarning, match=r"torch.Size\(\[5\]\)"):  # torch warns for the same call
+        getattr(TF, name)(torch.tensor(x.numpy()), torch.tensor(y.numpy()))
+    # the value is still torch's (broadcast, as warned), and same shapes give no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = getattr(TF, name)(torch.tensor(x.numpy()), torch.tensor(y.numpy())).item()
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(L, name)(x, y.reshape(5, 1))
+        getattr(L, name)(x, 0.5)  # a Python number is a constant target, meant to broadcast
+    module = {"mse_loss": L.MSELoss, "l1_loss": L.L1Loss, "smooth_l1_loss": L.SmoothL1Loss, "huber_loss": L.HuberLoss}
+    with pytest.warns(UserWarning, match=rf"{name}: target of shape \(5,\) differs"):
+        module[name]()(x, y)
+
+
+def test_kl_div_mean_warns_as_torch_does():
+    x, y = lamina.randn(3, 4).log_softmax(1), lamina.randn(3, 4).softmax(1)
+    with pytest.warns(UserWarning, match=r"kl_div: reduction='mean' divides .* reduction='batchmean'"):
+        L.kl_div(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for reduction in ("batchmean", "sum", "none"):
+            L.kl_div(x, y, reduction=reduction)
+        L.kl_div(x, y, size_average=True)  # the legacy arguments: torch does not warn either
+
+
 def test_errors_name_the_loss_and_the_shapes():
     x = lamina.randn(32, 10)
     with pytest.raises(ValueError, match=r"cross_entropy: input of shape \(32, 10\) and target of shape \(31,\) "
@@ -410,12 +502,8 @@ def test_errors_name_the_loss_and_the_shapes():
         L.cross_entropy(x, lamina.full((32,), 10, dtype=lamina.int64))
     with pytest.raises(IndexError, match=r"nll_loss: target class -3 is out of range"):
         L.nll_loss(x, lamina.full((32,), -3, dtype=lamina.int64))
-    with pytest.raises(ValueError, match=r"cross_entropy: input of shape \(32, 10\) and target of shape \(32,\)"):
-        L.cross_entropy(x, lamina.zeros(32))  # float targets are probabilities: shape must match
     with pytest.raises(ValueError, match=r"cross_entropy: weight of shape \(3,\) .* expected one weight per class"):
         L.cross_entropy(x, lamina.zeros(32, dtype=lamina.int64), weight=lamina.ones(3))
-    with pytest.raises(RuntimeError, match=r"nll_loss: class-index target must be an integer tensor, got float32"):
-        L.nll_loss(x, lamina.zeros(32, dtype=lamina.float32))
     with pytest.raises(RuntimeError, match=r"cross_entropy: input must be a floating point tensor"):
         L.cross_entropy(lamina.zeros(4, 3, dtype=lamina.int64), lamina.zeros(4, dtype=lamina.int64))
     with pytest.raises(ValueError, match=r"mse_loss: input of shape \(4, 3\) and target of shape \(5,\)"):
