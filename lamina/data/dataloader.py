@@ -196,6 +196,8 @@ class DataLoader:
 
     def state_dict(self) -> dict:
         """Where the current epoch stands: {'generator_state', 'batches_done'} (JSON-serialisable)."""
+        if self._resume is not None:  # loaded but not iterated yet: the next epoch is that state's
+            return dict(self._resume)
         it = self._last_iter
         if it is None or it.exhausted:  # the next epoch starts from the generator as it is now
             return {"generator_state": self._gen().get_state(), "batches_done": 0}

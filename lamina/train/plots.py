@@ -28,13 +28,13 @@ def _series(rows: list[dict[str, Any]], key: str, x: str = "step") -> tuple[list
 def smooth(values: list[float], weight: float | None = None) -> np.ndarray:
     """Exponential moving average with TensorBoard's debiasing (the start is not pulled to 0).
 
-    `weight` defaults to one that grows with the number of points: ten or fewer are left as
-    they are, a few dozen (one epoch of a small run) keep their shape, thousands are smoothed
-    over about a hundred.
+    `weight` defaults to one that grows with the number of points, averaging over about a
+    twentieth of them: twenty or fewer are left as they are, a few dozen (one epoch of a small
+    run) keep their shape and lag little, thousands are smoothed over about a hundred.
     """
     v = np.asarray(values, np.float64)
     if weight is None:
-        weight = float(np.clip(1 - 10 / max(len(v), 1), 0.0, 0.99))
+        weight = float(np.clip(1 - 20 / max(len(v), 1), 0.0, 0.99))
     out, avg = np.empty_like(v), 0.0
     for i, x in enumerate(v):
         avg = weight * avg + (1 - weight) * x
@@ -53,7 +53,7 @@ def _figure(n: int):
 def _epoch_lines(ax, history):
     for h in history:  # faint verticals where epochs end, so steps read as epochs too
         if "step" in h:
-            ax.axvline(h["step"], color="grey", alpha=0.15, linewidth=0.8)
+            ax.axvline(h["step"], color="grey", alpha=0.5, linewidth=0.8, linestyle=":")
 
 
 def plot_history(history: list[dict[str, Any]], out_dir: str | Path,
