@@ -182,13 +182,16 @@ def _convert(value: Any, hint, key: str) -> Any:
             return str(value)
         if origin is list:
             (item,) = hint.__args__
-            if isinstance(value, str):
-                value = [v for v in value.strip("[]() ").replace(",", " ").split()]
-            if not isinstance(value, (list, tuple)):
+            items = value.strip("[]() ").replace(",", " ").split() if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):
                 raise ValueError
-            return [_convert(v, item, key) for v in value]
-    except (ValueError, TypeError):
-        what = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, "a list")
+            return [_convert(v, item, key) for v in items]
+    except (ValueError, TypeError):  # (a RecipeError from a list's item too: the message names the list)
+        if origin is list:
+            plural = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
+            what = f"a list of {plural.get(hint.__args__[0], 'values')} (e.g. 1,2 or [1, 2])"
+        else:
+            what = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
         raise RecipeError(f"recipe: {key} expects {what}, got {value!r}") from None
     raise RecipeError(f"recipe: {key} has an unsupported type {hint}")
 
