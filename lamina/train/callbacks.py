@@ -3,6 +3,8 @@
 The loop calls, in list order: `on_after_backward` (between backward and the optimiser step),
 `on_step_end` (after each optimiser step), `on_epoch_end(logs)` (after validation). Anything a
 callback must remember across a restart lives in `state_dict`, which the checkpoint carries.
+A callback that reads a logged metric names it in `monitors()`, and the Trainer refuses a name
+that no epoch logs before the first step (a typo would otherwise never save a best checkpoint).
 """
 from __future__ import annotations
 
