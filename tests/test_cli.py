@@ -300,3 +300,81 @@ def test_error_bench_without_torch(capsys, monkeypatch):
     monkeypatch.setattr(subprocess, "call", lambda argv: pytest.fail("ran the suite without torch"))
     line = one_line_error(*run_cli(capsys, "bench", "--only", "W1")[:3:2])
     assert "bench needs PyTorch" in line and "pip install torch==2.13.0" in line
+
+
+# ---- run output (issue 13) ---------------------------------------------------------------
+
+def test_train_prints_the_model_summary_and_split_sizes(mnist_run, capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=8",
+                           "--set", "train.max_steps=3", "--set", "train.progress=false", "--epochs", "1",
+                           "--runs", tmp_path)
+    assert code == 0
+    assert re.search(r"net\.1 \(Linear\)\s+\(1, 8\)\s+6,280", out) and "Total params: 6,370" in out
+    assert "data: mnist-bundled, 8,997 train / 1,003 val / 2,000 test" in out
+    assert re.search(r"test \(best checkpoint, epoch 1\): test_loss \S+ test_accuracy", out)
+
+
+def test_evaluate_names_the_split_reports_per_class_and_saves_a_confusion_plot(mnist_run, capsys):
+    code, out, _ = run_cli(capsys, "evaluate", mnist_run, "--split", "val")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == "val split: 1,003 samples, best checkpoint, epoch 1"
+    assert lines[1].startswith("val_loss ") and "test_" not in out
+    assert lines[2].split() == ["class", "precision", "recall", "f1", "support"]
+    assert re.fullmatch(r"7 - seven\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+\d+", lines[10])
+    assert sum(int(line.split()[-1]) for line in lines[3:13]) == 1003 and lines[13].startswith("macro avg")
+    pytest.importorskip("matplotlib")
+    plot = mnist_run / "confusion-val.png"
+    assert lines[-1] == f"confusion matrix: {plot}" and plot.stat().st_size > 5000
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", str(mnist_run), "--split", "train"])
+    capsys.readouterr()
+
+
+def test_predict_converts_reads_folders_and_goes_on_past_bad_files(mnist_run, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    from PIL import Image
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.open(digit_png(folder / "a.png", size=40)).convert("RGB").save(folder / "b_rgb.jpg")
+    (folder / "c_broken.png").write_bytes(b"not an image")
+    (folder / "notes.txt").write_text("not an image file name: skipped")
+    code, out, err = run_cli(capsys, "predict", mnist_run, folder, tmp_path / "missing.png")
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{folder / 'a.png'}: ") and "(note: resized 40x40 to 28x28)" in lines[0]
+    assert lines[1].startswith(f"{folder / 'b_rgb.jpg'}: ") and "converted RGB to greyscale; resized 40x40" in lines[1]
+    assert f"{folder / 'c_broken.png'}: error: can't read {folder / 'c_broken.png'} as an image: not an image " \
+           "file Pillow can read" in err
+    assert f"missing.png: error: {tmp_path / 'missing.png'} not found" in err
+    assert err.strip().splitlines()[-1] == "lamina: error: predict: 2 of 4 input(s) could not be read (see above)"
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, "predict", mnist_run, tmp_path / "empty")
+    assert code == 1 and "is a folder with no image files in it" in err
+
+
+def test_list_says_how_to_point_at_data_when_none_is_found(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LAMINA_DATA", raising=False)
+    code, out, _ = run_cli(capsys, "list", "--data-root", tmp_path)
+    assert code == 0
+    assert f"no data sets found under {tmp_path}" in out and "--data-root DIR or LAMINA_DATA=DIR" in out
+    if SHARED.is_dir():
+        code, out, _ = run_cli(capsys, "list", "--data-root", SHARED)
+        assert "no data sets found" not in out
+
+
+def test_extend_a_finished_run_from_the_command_line(tmp_path, capsys):
+    code, _, _ = run_cli(capsys, "train", "mnist-demo", "--set", "model.name=mlp", "--set", "model.hidden=8",
+                         "--set", "train.progress=false", "--set", "data.batch_size=500", "--epochs", "1",
+                         "--runs", tmp_path)
+    (run,) = tmp_path.iterdir()
+    line = one_line_error(*run_cli(capsys, "train", "--resume", run, "--epochs", "1")[:3:2])
+    assert line == (f"lamina: error: --epochs is the new total and must be more than the 1 epoch(s) {run} "
+                    f"has done, got 1")
+    code, out, _ = run_cli(capsys, "train", "--resume", run, "--epochs", "2")
+    assert code == 0
+    assert f"extending {run}: 1 epoch(s) done, training on to 2 (a per-step lr schedule starts a new cycle)" in out
+    assert "epoch 2/2 " in out and out.strip().splitlines()[-1].startswith("test_loss ")
+    line = one_line_error(*run_cli(capsys, "train", "--resume", run, "--set", "optim.lr=1")[:3:2])
+    assert "drop the task and --set" in line and "--epochs N extends a finished run" in line

@@ -14,6 +14,10 @@ def test_language_task_trains_and_samples(tmp_path, task):
                                        "model.layers=1", "model.width=32", "train.epochs=1"])
     run, logs, trainer = runner.train(recipe, runs_root=tmp_path, log=lambda s: None)
     assert 3.0 < logs["val_loss"] < 4.5  # nats/char near log(65) = 4.17 after 3 steps, and finite
+    assert 3.0 < logs["test_loss"] < 4.5  # the best checkpoint scored on the last 5% of the text
+    data = get_task(task).build_data(recipe)  # 90% train, then 5% val and 5% test, apart
+    n = len(data.train.ids) + len(data.val.ids) + len(data.test.ids)
+    assert len(data.train.ids) == int(0.9 * n) and abs(len(data.val.ids) - len(data.test.ids)) <= 1
     info = runner.DataInfo(**run.read_config()["data_info"])
     assert len(info.classes) == 65
     text = get_task(task).sample(trainer.model, info)

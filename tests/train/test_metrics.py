@@ -77,3 +77,27 @@ def test_streaming_state_round_trip():
 def test_shape_mismatch_message():
     with pytest.raises(ValueError, match="accuracy: 6 predictions"):
         metrics.accuracy(SCORES, TARGET[:4])
+
+
+def test_per_class_report():
+    cm = metrics.confusion_matrix(SCORES, TARGET)
+    p, r, f, support = metrics.per_class(cm)
+    np.testing.assert_allclose(p, [0.5, 1.0, 0.5])
+    np.testing.assert_allclose(r, [1.0, 2 / 3, 0.5])
+    np.testing.assert_allclose(f, [2 / 3, 0.8, 0.5])
+    np.testing.assert_array_equal(support, [1, 3, 2])
+    text = metrics.classification_report(cm, ["cat", "dog", "bird"]).splitlines()
+    assert text[0].split() == ["class", "precision", "recall", "f1", "support"]
+    assert text[2].split() == ["dog", "1.0000", "0.6667", "0.8000", "3"]
+    P, R, F1 = metrics.precision_recall_f1(SCORES, TARGET)
+    assert text[-1].split() == ["macro", "avg", f"{P:.4f}", f"{R:.4f}", f"{F1:.4f}", "6"]
+    # a class never predicted nor present: zeros, and left out of the macro average as before
+    cm4 = np.pad(cm, ((0, 1), (0, 1)))
+    assert metrics.per_class(cm4)[0][3] == 0 and metrics.precision_recall_f1(np.argmax(SCORES, 1), TARGET, 4) == (P, R, F1)
+
+
+def test_confusion_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from lamina.train.plots import plot_confusion
+    path = plot_confusion(metrics.confusion_matrix(SCORES, TARGET), ["cat", "dog", "bird"], tmp_path / "cm.png")
+    assert path == tmp_path / "cm.png" and path.stat().st_size > 3000
