@@ -38,8 +38,8 @@ class RecipeError(ValueError):
 class DataConfig:
     """dataset: a registry name (mnist, fashion-mnist, mnist-bundled, image-folder, ...);
     root: the data root (default $LAMINA_DATA or ~/.cache/lamina); path: the folder of class
-    sub-folders for image-folder; val_fraction: share held out for validation when the data set
-    has no test split; image_size and channels: what images are resized/converted to (0: keep)."""
+    sub-folders for image-folder; val_fraction: share of the training images held out (seeded,
+    stratified) for validation, and for image-folder as much again for test; image_size and channels: what images are resized/converted to (0: keep)."""
     dataset: str = "mnist"
     root: str = ""
     path: str = ""
