@@ -26,12 +26,14 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _sigmoid_(a):
-    """In-place logistic sigmoid, as 0.5 * tanh(a / 2) + 0.5 (stable for any a)."""
-    a *= 0.5
-    array_module(a).tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
+    """In-place logistic sigmoid, 1 / (1 + exp(-a)) as ops.activation's: accurate at both tails
+    (0.5 * tanh(a / 2) + 0.5 gave exactly 0 below about -17 in float32)."""
+    xp = array_module(a)
+    xp.negative(a, out=a)
+    with np.errstate(over="ignore"):  # exp overflows to inf below about -88: 1 / inf = 0, the limit
+        xp.exp(a, out=a)
+    a += 1.0
+    return xp.reciprocal(a, out=a)
 
 
 def _lstm_order(xp, H: int):

@@ -358,3 +358,19 @@ def test_proj_size_errors():
         nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=-1)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_saturated_gates_match_torch(cls):
+    # The gates' sigmoid was 0.5 * tanh(a / 2) + 0.5, exactly 0 below about -17 in float32;
+    # inputs scaled up push the pre-activations to +-50 and beyond.
+    tmod, lmod = _pair(cls, input_size=3, hidden_size=4, batch_first=True)
+    tmod, lmod = tmod.float(), lmod.float()  # float32, where the old form underflowed
+    x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype(np.float32) * 40
+    lt, tt = lamina.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lo, to = lmod(lt)[0], tmod(tt)[0]
+    np.testing.assert_allclose(lo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-6)
+    lo.sum().backward()
+    to.sum().backward()
+    # relative, with no absolute floor: a gradient of 1e-9 through a saturated gate must not be 0
+    np.testing.assert_allclose(lt.grad.numpy(), tt.grad.numpy(), rtol=1e-3, atol=0)
