@@ -55,8 +55,9 @@ class RunError(ValueError):
 
 
 def _extend(run: RunDir, recipe: Recipe, config: dict, epochs: int, log: Callable[[str], None]) -> None:
-    """Raise the run's planned epochs to `epochs` in its config.json, noting where the extension
-    starts, so that this and any later resume rebuild the same schedule."""
+    """Raise the run's planned epochs to `epochs` in `recipe` and `config`, noting where the
+    extension starts, so that this and any later resume rebuild the same schedule (the caller
+    writes config.json once the run is known to build)."""
     last = run.checkpoint_path("last")
     if not last.is_file():
         raise RunError(f"{run.path} has no checkpoint yet; resume it without --epochs")
@@ -76,7 +77,6 @@ def _extend(run: RunDir, recipe: Recipe, config: dict, epochs: int, log: Callabl
     config["recipe"] = recipe.to_dict()
     config.setdefault("extensions", []).append({"from_epoch": done, "from_step": state["global_step"],
                                                 "epochs": epochs})
-    run.write_config(config)
 
 
 def train(recipe: Recipe | None, runs_root: str | Path = "runs", resume: str | Path | None = None,
@@ -128,7 +128,11 @@ def train(recipe: Recipe | None, runs_root: str | Path = "runs", resume: str | P
         log(f"resuming {run.path}" + ("" if last.is_file() else " (no checkpoint yet: starting over)"))
         if last.is_file():
             trainer.load_checkpoint(last)
-    if extending:  # the checkpoint's schedule has ended: a fresh one, every other callback's state kept
+    if extending:
+        run.write_config(config)
+    if start and not trainer.in_epoch and trainer.global_step == start["from_step"]:
+        # an extension's first step (also when it was stopped before its first checkpoint): the
+        # checkpoint's schedule has ended, so a fresh one; every other callback's state is kept
         for group in opt.param_groups:
             group["lr"] = group.get("initial_lr", group["lr"])
         fresh = callbacks()

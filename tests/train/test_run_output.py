@@ -140,8 +140,9 @@ def test_extending_a_finished_run_and_resuming_the_extension_exactly(tmp_path, m
     with pytest.raises(ValueError, match="must be more than the 1 epoch"):
         runner.train(None, resume=run.path, epochs=1, log=lines.append)
     import shutil
-    copy = tmp_path / "b" / run.path.name
+    copy, crashed = tmp_path / "b" / run.path.name, tmp_path / "c" / run.path.name
     shutil.copytree(run.path, copy)
+    shutil.copytree(run.path, crashed)
 
     run, logs, trainer = runner.train(None, resume=run.path, epochs=3, log=lines.append)
     assert any(line.startswith(f"extending {run.path}: 1 epoch(s) done, training on to 3") for line in lines)
@@ -167,11 +168,24 @@ def test_extending_a_finished_run_and_resuming_the_extension_exactly(tmp_path, m
     monkeypatch.setattr(ModelCheckpoint, "on_step_end", original)
     with pytest.raises(ValueError, match="has not finished"):
         runner.train(None, resume=copy, epochs=4, log=lines.append)
-    _, _, resumed = runner.train(None, resume=copy, log=lines.append)
+    runner.train(None, resume=copy, log=lines.append)
+
+    # and so does one that crashed before its first checkpoint, resumed without --epochs
+    def crash(self, trainer):
+        if trainer.global_step == 20:
+            raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(ModelCheckpoint, "on_step_end", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        runner.train(None, resume=crashed, epochs=3, log=lines.append)
+    monkeypatch.setattr(ModelCheckpoint, "on_step_end", original)
+    assert lamina.load(crashed / "checkpoints" / "last.safetensors")["global_step"] == 18
+    runner.train(None, resume=crashed, log=lines.append)
     a = lamina.load(run.checkpoint_path("last"))["model"]
-    b = lamina.load(copy / "checkpoints" / "last.safetensors")["model"]
-    for k in a:
-        assert np.array_equal(np.asarray(a[k].data), np.asarray(b[k].data)), k
+    for other in (copy, crashed):
+        b = lamina.load(other / "checkpoints" / "last.safetensors")["model"]
+        for k in a:
+            assert np.array_equal(np.asarray(a[k].data), np.asarray(b[k].data)), (other, k)
 
 
 def test_resumed_at_an_epoch_end_then_stopped_mid_epoch_resumes_exactly(tmp_path):
