@@ -68,6 +68,7 @@ LAYERS = {
     "SiLU": (lambda m: m.SiLU(), (3, 5)),
     "Tanh": (lambda m: m.Tanh(), (3, 5)),
     "Sigmoid": (lambda m: m.Sigmoid(), (3, 5)),
+    "LogSigmoid": (lambda m: m.LogSigmoid(), (3, 5)),
     "Softmax": (lambda m: m.Softmax(dim=-1), (2, 3, 5)),
     "Softmax-dim0": (lambda m: m.Softmax(0), (4, 5)),
     "LogSoftmax": (lambda m: m.LogSoftmax(dim=1), (3, 5)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "ELU", "Softplus"]
+__all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "LogSigmoid", "Softmax", "LogSoftmax", "ELU", "Softplus"]
 
 
 class ReLU(Module):
@@ -68,6 +68,13 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, input):
         return F.sigmoid(input)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), stable at both tails (-x below about -17 in float32, not -inf)."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
 
 
 def _legacy_softmax_dim(ndim: int) -> int:
