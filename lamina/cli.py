@@ -19,6 +19,17 @@ import sys
 import time
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (`-k 0` or `-k -2` would show nothing)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {n}")
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lamina", description="lamina: train, evaluate and use models from the shell")
     sub = p.add_subparsers(dest="command", metavar="command")
@@ -30,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("spec", nargs="?", help="a task name (see `lamina list`) or a recipe .toml file")
     t.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe key, e.g. optim.lr=0.01 or data.path=/x (repeatable)")
-    t.add_argument("--epochs", type=int, help="number of epochs (train.epochs); with --resume, a finished run "
-                                              "trains on to this many epochs in all")
+    t.add_argument("--epochs", type=_positive_int,
+                   help="number of epochs (train.epochs); with --resume, a finished run trains on to this many "
+                        "epochs in all")
     t.add_argument("--device", help="cpu (default) or cuda (train.device)")
     t.add_argument("--data-root", help="folder holding the data sets (default $LAMINA_DATA or ~/.cache/lamina)")
     t.add_argument("--name", help="run name (default: the task or recipe file name)")
@@ -50,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                                         "to what the model expects)")
     pr.add_argument("run_dir")
     pr.add_argument("inputs", nargs="+", help="image files, or folders of them")
-    pr.add_argument("-k", "--top", type=int, default=3, help="how many classes to show (default 3)")
+    pr.add_argument("-k", "--top", type=_positive_int, default=3, help="how many classes to show (default 3)")
     common(pr)
 
     ls = sub.add_parser("list", help="tasks and data sets, and whether each data set's files are present")

@@ -378,3 +378,12 @@ def test_extend_a_finished_run_from_the_command_line(tmp_path, capsys):
     assert "epoch 2/2 " in out and out.strip().splitlines()[-1].startswith("test_loss ")
     line = one_line_error(*run_cli(capsys, "train", "--resume", run, "--set", "optim.lr=1")[:3:2])
     assert "drop the task and --set" in line and "--epochs N extends a finished run" in line
+
+
+@pytest.mark.parametrize("argv", [["predict", "RUN", "x.png", "-k", "0"], ["predict", "RUN", "x.png", "-k", "-2"],
+                                  ["predict", "RUN", "x.png", "--top", "two"], ["train", "mnist-demo", "--epochs", "0"]])
+def test_counts_below_one_are_refused_by_the_parser(mnist_run, capsys, argv):
+    argv = [str(mnist_run) if a == "RUN" else a for a in argv]
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2 and "expected a whole number >= 1" in capsys.readouterr().err
