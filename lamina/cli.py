@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                                      "other arguments go to benchmarks/suite.py (--only W1,W3 ...)")
     common(b)
 
-    d = sub.add_parser("demo", help="train a small CNN on the bundled MNIST digits (about a minute)")
+    d = sub.add_parser("demo", help="train a small CNN on the bundled MNIST digits (about 12 s on 2 cores)")
     d.add_argument("--runs", default="runs", help="where the run directory goes (default ./runs)")
     common(d)
     return p

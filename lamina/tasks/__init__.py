@@ -54,7 +54,7 @@ def _mnist_cnn(dataset: str = "mnist", epochs: int = 6) -> Recipe:
 
 
 def demo_recipe() -> Recipe:
-    """The `lamina demo` recipe: a small CNN on the bundled MNIST subset, about a minute on 2 cores."""
+    """The `lamina demo` recipe: a small CNN on the bundled MNIST subset, about 12 s on 2 cores."""
     return Recipe(task="mnist-demo", name="demo",
                   data=DataConfig(dataset="mnist-bundled", batch_size=64),
                   model=ModelConfig(name="small-cnn", channels=[8, 16], kernel_size=5, fc=64, dropout=0.2),
