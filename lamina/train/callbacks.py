@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..nn.utils import clip_grad_norm_
+from .config import check_mode
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -105,6 +106,7 @@ class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs."""
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", patience: int = 3, min_delta: float = 0.0):
+        check_mode(monitor, mode, "EarlyStopping: mode")
         self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, min_delta
         self.best: float | None = None
         self.wait = 0
@@ -137,6 +139,7 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min", every_n_steps: int = 0):
+        check_mode(monitor, mode, "ModelCheckpoint: mode")
         self.monitor, self.mode, self.every_n_steps = monitor, mode, every_n_steps
         self.best: float | None = None
 

@@ -13,6 +13,17 @@ def check(ok: bool, key: str, expected: str, value: Any) -> None:
         raise ValueError(f"{key} must be {expected}, got {value!r}")
 
 
+def check_mode(monitor: str, mode: str, key: str) -> None:
+    """Refuse a metric watched the wrong way round: the 'best' checkpoint of a loss under
+    mode=max (or of an accuracy under min) is the worst one, and nothing would say so."""
+    lower = monitor.endswith(("loss", "error", "perplexity", "wer", "cer"))
+    higher = monitor.endswith(("accuracy", "f1", "precision", "recall", "auc", "map", "bleu", "dice", "iou",
+                               "exact_match"))
+    want = "min" if lower else "max" if higher else mode
+    check(mode == want, key, f"'{want}' for monitor={monitor} (lower is better for a loss or an error, "
+          "higher for an accuracy or a score)", mode)
+
+
 def finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -52,3 +63,4 @@ class TrainConfig:
         check(finite(self.grad_clip) and self.grad_clip >= 0, "train.grad_clip", "a finite number >= 0 (0: off)",
               self.grad_clip)
         check(bool(self.monitor), "train.monitor", "a logged metric such as val_loss", self.monitor)
+        check_mode(self.monitor, self.mode, "train.mode")

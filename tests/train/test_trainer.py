@@ -223,3 +223,17 @@ def test_gradient_clipping_callback_clips_the_gradients():
     scale = 0.5 / norm(before.values())
     for k, g in before.items():  # every gradient scaled by the same factor
         np.testing.assert_allclose(after[k], g * scale, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("monitor,mode", [("val_loss", "max"), ("val_accuracy", "min"), ("train_loss", "max"),
+                                          ("val_f1", "min")])
+def test_a_metric_watched_the_wrong_way_round_is_refused(monitor, mode):
+    # the 'best' checkpoint would silently be the worst one
+    from lamina.train.callbacks import EarlyStopping, ModelCheckpoint
+    from lamina.train.config import TrainConfig
+    for make in (lambda: TrainConfig(monitor=monitor, mode=mode), lambda: ModelCheckpoint(monitor, mode),
+                 lambda: EarlyStopping(monitor, mode)):
+        with pytest.raises(ValueError, match=f"mode must be '{'min' if mode == 'max' else 'max'}' for monitor={monitor}"):
+            make()
+    TrainConfig(monitor=monitor, mode="min" if mode == "max" else "max")
+    ModelCheckpoint("my_custom_score", mode)  # a name that says nothing either way is taken as given
