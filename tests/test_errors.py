@@ -360,3 +360,11 @@ def test_save_into_a_missing_folder(tmp_path):
     assert str(e.value) == (f"[Errno 2] lamina.save: can't write into {path.parent} (the folder does not exist): "
                             f"'{path}'")
     assert e.value.filename == str(path) and ".tmp" not in str(e.value)
+
+
+@pytest.mark.parametrize("metric", ["low", [0.5, 0.4], lamina.tensor([0.5, 0.4])])
+def test_reduce_lr_on_plateau_takes_one_number(metric):
+    sched = lr_scheduler.ReduceLROnPlateau(sgd())
+    with pytest.raises(TypeError, match="^ReduceLROnPlateau.step: metrics must be one number"):
+        sched.step(metric)
+    sched.step(lamina.tensor(0.5))  # a 0-d tensor is one number

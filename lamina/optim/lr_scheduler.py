@@ -524,7 +524,13 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics) -> None:  # type: ignore[override]
         """Record one epoch's metric (e.g. validation loss) and lower the lr if it has plateaued."""
-        current = float(metrics)
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError, RuntimeError):
+            shape = getattr(metrics, "shape", None)
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be one number (e.g. the epoch's validation loss), "
+                            f"got {type(metrics).__name__}" + (f" of shape {tuple(shape)}" if shape else "")
+                            + f" {metrics!r}"[:120]) from None
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current
