@@ -85,7 +85,7 @@ class Function:
     def apply(cls, *args, **kwargs):
         ctx = cls.__new__(cls)
         try:
-            out = ctx.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+            out = ctx.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         except ValueError as e:  # NumPy's broadcast and shape errors, restated with the op and the shapes
             shapes = " and ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             raise RuntimeError(f"{cls.__name__.lower()}: inputs of shapes {shapes} are incompatible ({e})") from None
@@ -104,7 +104,7 @@ class Function:
         if out.base is not None and args and isinstance(args[0], Tensor):
             # A view of the first input (reshape, permute, slice...) shares its version counter.
             # NumPy and CuPy point a view's `base` at the array that owns the memory.
-            x = args[0].data
+            x = args[0]._data
             if out.base is x or out.base is x.base:
                 t._vc = args[0]._vc
                 ctx.out_version = t._vc[0]
@@ -182,7 +182,7 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
                         f"after it was used (version {v} -> {a._vc[0]}), directly or through a view or "
                         "detach(); use an out-of-place op instead"
                     )
-        if t._vc[0] != ctx.out_version and _saves(ctx, t.data):
+        if t._vc[0] != ctx.out_version and _saves(ctx, t._data):
             raise RuntimeError(
                 f"backward: the output of {ctx.name} (shape {t.shape}), which it saved for backward, was modified "
                 f"in place (version {ctx.out_version} -> {t._vc[0]}), through a view or detach(); "
@@ -213,7 +213,7 @@ def _call_hooks(t, g):
     for hook in t._hooks:
         r = hook(Tensor._make(g, None))
         if r is not None:
-            g = r.data
+            g = r._data
     return g
 
 
@@ -225,14 +225,14 @@ def _deliver(t, g, capture, leaf=True):
         g = _call_hooks(t, g)
     if not hasattr(g, "shape") or g.__class__ is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
         g = array_module(g).asarray(g)
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
     if capture is not None:
         if id(t) in capture:
             capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
         return
     # Gradients are never mutated in place anywhere in lamina, so an array may be shared.
-    t.grad = Tensor._make(g, None) if t.grad is None else Tensor._make(t.grad.data + g, None)
+    t.grad = Tensor._make(g, None) if t.grad is None else Tensor._make(t.grad._data + g, None)
 
 
 def backward(tensor, gradient=None, retain_graph=False):
@@ -247,15 +247,15 @@ def backward(tensor, gradient=None, retain_graph=False):
 
 
 def _root_grad(tensor, gradient, op):
-    xp = array_module(tensor.data)
+    xp = array_module(tensor._data)
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs, but the output has shape "
                 f"{tensor.shape}; pass gradient= with that shape"
             )
         return xp.ones(tensor.shape, dtype=tensor.dtype)
-    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
+    g = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.dtype)
     if g.shape != tensor.shape:
         raise RuntimeError(f"{op}: gradient has shape {g.shape} but the output has shape {tensor.shape}")
     return g

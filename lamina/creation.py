@@ -104,7 +104,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> lamina.tensor([[1., 2.], [3., 4.]], requires_grad=True)
     """
     arr = _to_array(data, dtype)
-    if arr is data or isinstance(data, Tensor) and arr is data.data:
+    if arr is data or isinstance(data, Tensor) and arr is data._data:
         arr = arr.copy()
     return _finish(arr, None, device, requires_grad)
 
@@ -279,7 +279,7 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *, g
 
     >>> lamina.multinomial(lamina.tensor([0.1, 0.0, 0.9]), 2)   # e.g. tensor([2, 0])
     """
-    p = backend.to_device(probs.data, backend.CPU).astype(np.float64)
+    p = backend.to_device(probs._data, backend.CPU).astype(np.float64)
     if p.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: probs must be 1-D or 2-D, got shape {tuple(p.shape)}")
     num_samples = _count("multinomial", "num_samples", num_samples)
@@ -310,7 +310,7 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *, g
 
 
 def bernoulli(probs: Tensor, generator=None) -> Tensor:
-    p = backend.to_device(probs.data, backend.CPU)
+    p = backend.to_device(probs._data, backend.CPU)
     if not ((p >= 0) & (p <= 1)).all():  # written so that nan fails too
         raise RuntimeError("bernoulli: probabilities must be in [0, 1] (and not nan), "
                            f"got values from {np.nanmin(p) if p.size else None} to {np.nanmax(p) if p.size else None}")

@@ -72,7 +72,7 @@ def _encode(obj, name: str, arrays: dict, path: str):
     kind is an object with one tag key, so a user's dict can never be mistaken for a tag.
     """
     if isinstance(obj, (Tensor, np.ndarray)) or hasattr(obj, "__cuda_array_interface__"):
-        arr = obj.data if isinstance(obj, Tensor) else obj
+        arr = obj._data if isinstance(obj, Tensor) else obj
         key = name or "tensor"
         if key in arrays or key == "__metadata__":  # e.g. keys "a.b" and ("a", "b") flatten alike
             key = next(f"{key}#{i}" for i in range(1, len(arrays) + 2) if f"{key}#{i}" not in arrays)

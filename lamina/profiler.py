@@ -50,7 +50,7 @@ class profile:
             s = stats[cls.__name__]
             s.calls += 1
             s.forward_s += time.perf_counter() - t0
-            s.forward_bytes += out.data.nbytes
+            s.forward_bytes += out._data.nbytes
             s.dtypes.add(str(out.dtype))
             dtypes.add(str(out.dtype))
             return out

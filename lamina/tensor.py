@@ -1,7 +1,7 @@
 """Tensor: an array plus what autograd needs to know about it.
 
-The array (`data`) is a NumPy or CuPy ndarray and is the single source of truth for shape,
-dtype and device. Math lives in `lamina.ops`; the methods here only forward to it, so each
+The array (`_data`) is a NumPy or CuPy ndarray and is the single source of truth for shape,
+dtype and device. `.data` is torch's: a Tensor over the same memory, outside the graph. Math lives in `lamina.ops`; the methods here only forward to it, so each
 op has one home.
 """
 from __future__ import annotations
@@ -18,16 +18,16 @@ class Tensor:
     # `_vc` is the version counter, a one-element list shared by every tensor that views the
     # same memory (views, detach()), so an in-place change through any of them is seen by
     # backward wherever that memory was saved.
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vc", "_hooks", "_retain", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_hooks", "_retain", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False):
         vc = [0]
         if isinstance(data, Tensor):
-            data, vc = data.data, data._vc  # the same memory, so the same version counter
+            data, vc = data._data, data._vc  # the same memory, so the same version counter
         elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
             data = _to_array(data, None)
-        self.data = data
+        self._data = data
         self.grad = None
         self.requires_grad = False
         self._ctx = None
@@ -41,7 +41,7 @@ class Tensor:
     def _make(data, ctx):
         """Fast internal constructor: `data` is already an array, `ctx` the Function or None."""
         t = Tensor.__new__(Tensor)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = ctx is not None
         t._ctx = ctx
@@ -52,20 +52,36 @@ class Tensor:
 
     # ---- what it is -------------------------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """This tensor's memory as a Tensor outside the graph, as torch's `.data`.
+
+        Unlike detach(), it has a version counter of its own: changes made through it are
+        invisible to autograd, which is what `p.data.add_(...)` in an update rule relies on.
+        """
+        return Tensor._make(self._data, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        """`t.data = other` swaps in other's array (same shape or not), as torch allows."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self) -> Device:
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -97,49 +113,49 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"item: only a one-element tensor can be converted to a Python scalar, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return to_device(self.data, backend.CPU)
+        return to_device(self._data, backend.CPU)
 
     def tolist(self):
-        return to_device(self.data, backend.CPU).tolist()
+        return to_device(self._data, backend.CPU).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        a = to_device(self.data, backend.CPU)
+        a = to_device(self._data, backend.CPU)
         return a if dtype is None else a.astype(dtype)
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"bool: a tensor of shape {self.shape} with more than one value is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -148,17 +164,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
         return int(self.item())
 
     __hash__ = object.__hash__  # __eq__ is elementwise, identity is the hash
 
     def __repr__(self):
-        xp_data = to_device(self.data, backend.CPU)
+        xp_data = to_device(self._data, backend.CPU)
         body = np.array2string(xp_data, separator=", ", prefix="tensor(", precision=4, threshold=200, edgeitems=3)
         extra = []
-        if self.data.size == 0 and self.ndim != 1:
+        if self._data.size == 0 and self.ndim != 1:
             extra.append(f"size={self.shape}")
         if self.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
             extra.append(f"dtype={self.dtype}")
@@ -172,7 +188,7 @@ class Tensor:
 
     # ---- autograd ---------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"requires_grad_: only floating point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_: can only change requires_grad of leaf tensors; use detach()")
@@ -197,7 +213,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph; in-place changes to it are seen by the graph."""
-        t = Tensor._make(self.data, None)
+        t = Tensor._make(self._data, None)
         t._vc = self._vc
         return t
 
@@ -255,12 +271,12 @@ class Tensor:
         return ops.clone(self)
 
     def contiguous(self) -> "Tensor":
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return ops.clone(self)
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     # ---- in place: not recorded in the graph, but versioned -------------------------------
     def _inplace(self, op: str) -> None:
@@ -269,8 +285,8 @@ class Tensor:
             what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{op}: in-place op on {what} (shape {self.shape}); wrap it in lamina.no_grad() "
                                "or use the out-of-place op")
-        if not self.data.flags.writeable:  # NumPy's broadcast views (expand) are read-only
-            if 0 in self.data.strides and self.data.size > 1:
+        if not self._data.flags.writeable:  # NumPy's broadcast views (expand) are read-only
+            if 0 in self._data.strides and self._data.size > 1:
                 raise RuntimeError(f"{op}: more than one element of this tensor (shape {self.shape}, an expanded "
                                    "view) refers to the same memory location; clone() it before writing in place")
             raise RuntimeError(f"{op}: this tensor (shape {self.shape}) wraps read-only memory; clone() it first")
@@ -278,10 +294,10 @@ class Tensor:
 
     def _assign(self, value, op: str) -> "Tensor":
         self._inplace(op)
-        xp = array_module(self.data)
-        value = value.data if isinstance(value, Tensor) else value
+        xp = array_module(self._data)
+        value = value._data if isinstance(value, Tensor) else value
         try:
-            self.data[...] = xp.broadcast_to(xp.asarray(value), self.shape).astype(self.dtype, copy=False)
+            self._data[...] = xp.broadcast_to(xp.asarray(value), self.shape).astype(self.dtype, copy=False)
         except ValueError:
             raise RuntimeError(f"{op}: value of shape {np.shape(value)} cannot be broadcast to the tensor's shape {self.shape}") from None
         return self
@@ -296,21 +312,21 @@ class Tensor:
         return self._assign(0, "zero_")
 
     def add_(self, other, alpha=1) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data + (other if alpha == 1 else alpha * other), "add_")
+        other = other._data if isinstance(other, Tensor) else other
+        return self._assign(self._data + (other if alpha == 1 else alpha * other), "add_")
 
     def sub_(self, other, alpha=1) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data - (other if alpha == 1 else alpha * other), "sub_")
+        other = other._data if isinstance(other, Tensor) else other
+        return self._assign(self._data - (other if alpha == 1 else alpha * other), "sub_")
 
     def mul_(self, other) -> "Tensor":
-        return self._assign(self.data * (other.data if isinstance(other, Tensor) else other), "mul_")
+        return self._assign(self._data * (other._data if isinstance(other, Tensor) else other), "mul_")
 
     def div_(self, other) -> "Tensor":
-        return self._assign(self.data / (other.data if isinstance(other, Tensor) else other), "div_")
+        return self._assign(self._data / (other._data if isinstance(other, Tensor) else other), "div_")
 
     def clamp_(self, min=None, max=None) -> "Tensor":
-        return self._assign(array_module(self.data).clip(self.data, min, max), "clamp_")
+        return self._assign(array_module(self._data).clip(self._data, min, max), "clamp_")
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
         return self._assign(creation._rng(generator).uniform(a, b, self.shape), "uniform_")
@@ -321,8 +337,8 @@ class Tensor:
     def __setitem__(self, index, value):
         self._inplace("__setitem__")
         index = ops.index_key(index, self.shape, "__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[index] = value
+        value = value._data if isinstance(value, Tensor) else value
+        self._data[index] = value
 
     __iadd__ = add_
     __isub__ = sub_
@@ -425,7 +441,7 @@ def _to_array(data, dtype, device=None):
     keep their dtype.
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as torch.tensor(np.float64(1)) does
         arr = np.asarray(data)
     elif hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
@@ -474,7 +490,7 @@ def _unwrap(data):
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
     if isinstance(data, Tensor):
-        return to_device(data.data, backend.CPU)
+        return to_device(data._data, backend.CPU)
     return data
 
 

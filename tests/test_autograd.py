@@ -88,9 +88,9 @@ def test_retain_grad_and_hooks():
     h.register_hook(lambda g: seen.append(g.numpy().copy()))
     x.register_hook(lambda g: g * 10)  # a hook on a leaf can replace its gradient
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad.numpy(), 2 * h.data)
-    np.testing.assert_allclose(seen[0], 2 * h.data)
-    np.testing.assert_allclose(x.grad.numpy(), 10 * 3 * 2 * h.data)
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.detach().numpy())
+    np.testing.assert_allclose(seen[0], 2 * h.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 10 * 3 * 2 * h.detach().numpy())
 
 
 def test_autograd_grad_returns_and_leaves_dot_grad_alone():

@@ -57,7 +57,7 @@ def assert_same(a, b):
     if isinstance(a, lamina.Tensor):  # a Parameter comes back as a plain Tensor
         assert type(b) is lamina.Tensor and not b.requires_grad
         assert a.dtype == b.dtype and a.shape == b.shape
-        assert a.data.tobytes() == b.data.tobytes()
+        assert a.numpy().tobytes() == b.numpy().tobytes()
     elif isinstance(a, np.ndarray):
         assert type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
     elif isinstance(a, dict):
@@ -118,7 +118,7 @@ def test_file_is_valid_safetensors(tmp_path):
     lamina.save({"model": model.state_dict(), "optim": opt.state_dict(), "x": lamina.arange(3).to(lamina.int8)}, path)
     tensors, meta = parse(path)
     assert set(tensors) >= {"model.0.weight", "model.2.bias", "optim.state.0.exp_avg", "optim.state.3.max_exp_avg_sq"}
-    assert np.array_equal(tensors["model.0.weight"], model.state_dict()["0.weight"].data)
+    assert np.array_equal(tensors["model.0.weight"], model.state_dict()["0.weight"].numpy())
     assert "lamina" in meta and json.loads(meta["lamina"])
 
 
@@ -145,8 +145,8 @@ def test_plain_safetensors_file_loads_flat(tmp_path):
     (tmp_path / "hf.safetensors").write_bytes(struct.pack("<Q", len(h)) + h + w.tobytes() + bf16.tobytes())
     back = lamina.load(tmp_path / "hf.safetensors")
     assert set(back) == {"w", "b"}
-    assert np.array_equal(back["w"].data, w) and back["w"].dtype == lamina.float32
-    assert np.array_equal(back["b"].data, [1.5, -2.0, 3.25])
+    assert np.array_equal(back["w"].numpy(), w) and back["w"].dtype == lamina.float32
+    assert np.array_equal(back["b"].numpy(), [1.5, -2.0, 3.25])
 
 
 def test_atomic_write_keeps_old_file_on_error(tmp_path, monkeypatch):
@@ -238,7 +238,7 @@ def test_cuda_tensors_round_trip(tmp_path):
     cpu = lamina.load(tmp_path / "g.safetensors")["x"]
     gpu = lamina.load(tmp_path / "g.safetensors", map_location="cuda")["x"]
     assert cpu.device == lamina.device("cpu") and gpu.device.type == "cuda"
-    assert cpu.data.tobytes() == x.cpu().data.tobytes() == gpu.cpu().data.tobytes()
+    assert cpu.numpy().tobytes() == x.cpu().numpy().tobytes() == gpu.cpu().numpy().tobytes()
 
 
 def _raw_file(path, header, data):
@@ -273,7 +273,7 @@ def test_data_offsets_in_any_order_and_empty_tensors_load(tmp_path):
               "z": {"dtype": "I8", "shape": [0, 3], "data_offsets": [0, 0]}}
     path = _raw_file(tmp_path / "x.safetensors", header, np.array([1.0, 2.0], np.float32).tobytes())
     back = lamina.load(path)
-    assert np.array_equal(back["b"].data, [1.0, 2.0]) and back["e"].shape == (0,) and back["z"].shape == (0, 3)
+    assert np.array_equal(back["b"].numpy(), [1.0, 2.0]) and back["e"].shape == (0,) and back["z"].shape == (0, 3)
     safetensors = pytest.importorskip("safetensors.numpy")
     assert set(safetensors.load_file(str(path))) == {"e", "b", "z"}
 
@@ -320,7 +320,7 @@ def test_cleanup_never_touches_a_save_in_progress(tmp_path):
     for t in threads:
         t.start()
     for _ in range(20):
-        w = lamina.load(path)["w"].data
+        w = lamina.load(path)["w"].numpy()
         assert w.shape in ((2,), (1000,)) and len(set(w.tolist())) == 1
     for t in threads:
         t.join()

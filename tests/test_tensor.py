@@ -157,5 +157,5 @@ def test_slots_keep_tensors_small():
 def test_tensor_of_numpy_scalar_is_a_0d_array_of_its_dtype():
     for value, dtype in ((np.float64(3.5), lamina.float64), (np.int32(3), lamina.int32), (np.float32(1), lamina.float32)):
         t = lamina.tensor(value)
-        assert isinstance(t.data, np.ndarray) and t.shape == () and t.dtype == dtype
+        assert isinstance(t._data, np.ndarray) and t.shape == () and t.dtype == dtype
         assert str(t.dtype) == str(torch.tensor(value).dtype).replace("torch.", "")

@@ -59,7 +59,7 @@ def default_collate(batch: Sequence):
         if any(t.requires_grad for t in batch):
             from ..ops import stack  # keep the graph when samples carry one
             return stack(list(batch))
-        return Tensor._make(_stack_arrays([t.data for t in batch], "tensors"), None)
+        return Tensor._make(_stack_arrays([t._data for t in batch], "tensors"), None)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: can't collate numpy arrays of dtype {elem.dtype}")
@@ -122,15 +122,15 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
             return (0, 0) * (s.ndim - 1) + ((0, extra) if padding_side == "right" else (extra, 0))
         out = stack([pad(s, widths(s), value=padding_value) for s in seqs], 0)  # (B, L, *)
     else:
-        xp = array_module(seqs[0].data)
+        xp = array_module(seqs[0]._data)
         dtype = np.result_type(*[s.dtype for s in seqs])
         arr = xp.full((len(seqs), longest) + trailing, padding_value, dtype=dtype)  # (B, L, *)
         for i, s in enumerate(seqs):
             n = s.shape[0]
             if padding_side == "right":
-                arr[i, :n] = s.data
+                arr[i, :n] = s._data
             else:
-                arr[i, longest - n:] = s.data
+                arr[i, longest - n:] = s._data
         out = Tensor._make(arr, None)
     return out if batch_first else out.transpose(0, 1)
 

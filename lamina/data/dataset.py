@@ -82,7 +82,7 @@ class TensorDataset(Dataset):
             return None
         out = []
         for t in self.tensors:
-            a = t.data if isinstance(t, Tensor) else t
+            a = t._data if isinstance(t, Tensor) else t
             out.append(Tensor._make(a[array_module(a).asarray(indices, dtype=np.int64)], None))
         return out
 

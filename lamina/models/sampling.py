@@ -27,8 +27,8 @@ def sample_next(logits: Tensor, temperature: float = 1.0, top_k: int | None = No
         raise ValueError(f"sample_next: temperature must be >= 0, got {temperature}")
     if top_p is not None and not 0.0 < top_p <= 1.0:
         raise ValueError(f"sample_next: top_p must be in (0, 1], got {top_p}")
-    device = device_of(logits.data)
-    z = to_device(logits.data, device_of(np.empty(0))).astype(np.float64)  # sampling is cheap: do it on the CPU
+    device = device_of(logits._data)
+    z = to_device(logits._data, device_of(np.empty(0))).astype(np.float64)  # sampling is cheap: do it on the CPU
     single = z.ndim == 1
     z = z.reshape(-1, z.shape[-1])
     if temperature == 0:

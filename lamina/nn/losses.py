@@ -73,7 +73,7 @@ def _as_tensor(x, like: Tensor | None = None) -> Tensor | None:
     """Targets and weights may arrive as arrays or lists; losses work on Tensors."""
     if x is None or isinstance(x, Tensor):
         return x
-    return Tensor(array_module(like.data).asarray(x) if like is not None else x)
+    return Tensor(array_module(like._data).asarray(x) if like is not None else x)
 
 
 def _class_weight(op: str, weight, input: Tensor) -> Tensor | None:
@@ -100,7 +100,7 @@ def _check_class_target(op: str, input: Tensor, target: Tensor, ignore_index: in
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} do not match: "
                          f"expected target {expected}")
-    t, C = target.data, input.shape[1]
+    t, C = target._data, input.shape[1]
     if t.size and (int(t.min()) < 0 or int(t.max()) >= C):  # the common case costs two reductions
         bad = t[(t != ignore_index) & ((t < 0) | (t >= C))]
         if bad.size:
@@ -389,7 +389,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 # ---- sequences -------------------------------------------------------------------------------
 def _lengths(op: str, name: str, lengths, B: int, xp):
     """Lengths given as a tensor, array, list or int, as an int64 array of shape (B,)."""
-    a = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)  # CPU lengths are fine for GPU input
+    a = xp.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)  # CPU lengths are fine for GPU input
     if a.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: {name} must be integers, got {a.dtype}")
     a = a.reshape(-1).astype(np.int64)
@@ -411,7 +411,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     op = "ctc_loss"
     reduction = _reduction(None, None, reduction, op)
     _check_float(op, "log_probs", log_probs)
-    xp = array_module(log_probs.data)
+    xp = array_module(log_probs._data)
     unbatched = log_probs.ndim == 2
     if unbatched:
         log_probs = log_probs.unsqueeze(1)  # (T, 1, C)
@@ -420,7 +420,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     T, B, C = log_probs.shape
     if not 0 <= blank < C:
         raise ValueError(f"{op}: blank {blank} is out of range for {C} classes (log_probs shape {log_probs.shape})")
-    t = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    t = xp.asarray(targets._data if isinstance(targets, Tensor) else targets)
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: targets must be an integer tensor, got {t.dtype} (shape {t.shape})")
     t = t.astype(np.int64)

@@ -23,7 +23,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -177,7 +177,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._make(p.grad.data * 0, None)
+                p.grad = Tensor._make(p.grad._data * 0, None)
 
     def apply(self, fn) -> "Module":
         """Call fn(module) on every submodule and then on self (as in PyTorch)."""
@@ -191,9 +191,9 @@ class Module:
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
                 if t is not None:
-                    t.data = fn(t)
+                    t._data = fn(t)
                     if t.grad is not None:
-                        t.grad.data = fn(t.grad)
+                        t.grad._data = fn(t.grad)
         return self
 
     def to(self, *args, **kwargs) -> "Module":
@@ -204,7 +204,7 @@ class Module:
             for a in list(args) + list(kwargs.values()):
                 if isinstance(a, (str, Device)) or (a is not None and t.dtype.kind == "f"):
                     out = out.to(a)
-            return out.data
+            return out._data
 
         return self._map_tensors(convert)
 
@@ -263,7 +263,7 @@ class Module:
         with no_grad():
             for k, t in own.items():
                 if k in state_dict:
-                    t.data = _like(t.data, _data(state_dict[k]))
+                    t._data = _like(t._data, _data(state_dict[k]))
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- display ----------------------------------------------------------------------------
@@ -307,7 +307,7 @@ def _kind_hint(state_dict, own) -> str:
 
 
 def _data(v):
-    return v.data if isinstance(v, Tensor) else np.asarray(v)
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
 
 
 def _like(dst, src):

@@ -159,5 +159,5 @@ def _dropout_keep(query: Tensor, key: Tensor, p: float):
     from ..creation import rand
 
     shape = np.broadcast_shapes(query.shape[:-2], key.shape[:-2]) + (query.shape[-2], key.shape[-2])
-    u = rand(*shape, dtype=query.dtype, device=query.device).data
+    u = rand(*shape, dtype=query.dtype, device=query.device)._data
     return (u >= p).astype(query.dtype) * (1.0 / (1.0 - p))

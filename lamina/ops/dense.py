@@ -89,7 +89,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if input.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
     v = weight.shape[0]
-    idx = input.data
+    idx = input._data
     if idx.size and (int(idx.max()) >= v or int(idx.min()) < 0):
         bad = int(idx.max()) if int(idx.max()) >= v else int(idx.min())
         raise IndexError(f"embedding: index {bad} is out of range for a table of {v} rows")
@@ -105,9 +105,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 def _renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     """Scale the rows `idx` of `weight` whose norm exceeds max_norm down to it, in place
     (outside autograd, like PyTorch's embedding_renorm_: the 1e-7 keeps it below max_norm)."""
-    xp = array_module(weight.data)
+    xp = array_module(weight._data)
     rows = xp.unique(idx.reshape(-1))
-    w = weight.data
+    w = weight._data
     norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1)
     over = norms > max_norm
     if bool(over.any()):

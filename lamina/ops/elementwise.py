@@ -31,7 +31,7 @@ def operands(a, b):
     scalars (NumPy treats them as weak, as PyTorch does) unless they lift the category."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
-        if a.data.dtype == b.data.dtype:
+        if a._data.dtype == b._data.dtype:
             return a, b
         dt = _result_dtype(a, b)
         return a.to(dt), b.to(dt)
@@ -166,7 +166,7 @@ def pow(input, exponent) -> Tensor:
     """input ** exponent, with tensor or scalar base and exponent."""
     a, b = operands(input, exponent)
     if not isinstance(a, Tensor):  # scalar ** tensor: the base must be an array for log()
-        a = Tensor._make(array_module(b.data).asarray(a, dtype=b.dtype), None)
+        a = Tensor._make(array_module(b._data).asarray(a, dtype=b.dtype), None)
     return Pow.apply(a, b)
 
 
@@ -177,13 +177,13 @@ subtract = sub
 
 def _nograd(fn, *args):
     """Apply an array function with no gradient (integer-valued or piecewise-constant results)."""
-    arrs = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrs = [a._data if isinstance(a, Tensor) else a for a in args]
     return Tensor._make(array_module(arrs[0] if isinstance(args[0], Tensor) else arrs[-1]).asarray(fn(*arrs)), None)
 
 
 def floor_divide(input, other) -> Tensor:
     a, b = operands(input, other)
-    xp = array_module((a if isinstance(a, Tensor) else b).data)
+    xp = array_module((a if isinstance(a, Tensor) else b)._data)
     return _nograd(xp.floor_divide, a, b)
 
 
@@ -322,7 +322,7 @@ class Sigmoid(Function):
 
 def _float(x: Tensor) -> Tensor:
     """Math functions on integer tensors compute in the default float dtype, as in PyTorch."""
-    return x if x.data.dtype.kind == "f" else x.to(backend.get_default_dtype())
+    return x if x._data.dtype.kind == "f" else x.to(backend.get_default_dtype())
 
 
 def neg(input) -> Tensor:
@@ -359,7 +359,7 @@ def abs(input) -> Tensor:
 
 def sign(input) -> Tensor:
     """-1, 0 or +1; its gradient is zero everywhere, so nothing flows back."""
-    return _nograd(array_module(input.data).sign, input)
+    return _nograd(array_module(input._data).sign, input)
 
 
 def sin(input) -> Tensor:
@@ -387,27 +387,27 @@ def reciprocal(input) -> Tensor:
 
 
 def floor(input) -> Tensor:
-    return _nograd(array_module(input.data).floor, input)
+    return _nograd(array_module(input._data).floor, input)
 
 
 def ceil(input) -> Tensor:
-    return _nograd(array_module(input.data).ceil, input)
+    return _nograd(array_module(input._data).ceil, input)
 
 
 def round(input) -> Tensor:
-    return _nograd(array_module(input.data).round, input)
+    return _nograd(array_module(input._data).round, input)
 
 
 def isnan(input) -> Tensor:
-    return _nograd(array_module(input.data).isnan, input)
+    return _nograd(array_module(input._data).isnan, input)
 
 
 def isinf(input) -> Tensor:
-    return _nograd(array_module(input.data).isinf, input)
+    return _nograd(array_module(input._data).isinf, input)
 
 
 def isfinite(input) -> Tensor:
-    return _nograd(array_module(input.data).isfinite, input)
+    return _nograd(array_module(input._data).isfinite, input)
 
 
 # ---- selection ---------------------------------------------------------------------------
@@ -471,7 +471,7 @@ class Minimum(Function):
 def _tensor_operands(a, b):
     a, b = operands(a, b)
     ref = a if isinstance(a, Tensor) else b
-    xp = array_module(ref.data)
+    xp = array_module(ref._data)
     wrap = lambda v: v if isinstance(v, Tensor) else Tensor._make(xp.asarray(v, dtype=ref.dtype), None)  # noqa: E731
     return wrap(a), wrap(b)
 
@@ -505,29 +505,29 @@ def where(condition, input=None, other=None):
     """Elements of `input` where `condition` holds, else of `other`. With only a condition,
     the indices where it holds (as torch.where(cond))."""
     if input is None and other is None:
-        return tuple(Tensor._make(i, None) for i in array_module(condition.data).nonzero(condition.data))
+        return tuple(Tensor._make(i, None) for i in array_module(condition._data).nonzero(condition._data))
     a, b = operands(input, other)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where: one of input and other must be a tensor")
-    c = condition.data if isinstance(condition, Tensor) else condition
+    c = condition._data if isinstance(condition, Tensor) else condition
     if c.dtype.kind != "b":
         c = c.astype(bool)
     return Where.apply(Tensor._make(c, None), a, b)
 
 
 def nonzero(input, as_tuple=False):
-    idx = array_module(input.data).nonzero(input.data)
+    idx = array_module(input._data).nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._make(i, None) for i in idx)
-    return Tensor._make(array_module(input.data).stack(idx, axis=1), None)
+    return Tensor._make(array_module(input._data).stack(idx, axis=1), None)
 
 
 # ---- comparison and logic: results are bool and carry no gradient ---------------------------
 def _compare(fn_name):
     def op(input, other) -> Tensor:
         a, b = operands(input, other)
-        ad = a.data if isinstance(a, Tensor) else a
-        bd = b.data if isinstance(b, Tensor) else b
+        ad = a._data if isinstance(a, Tensor) else a
+        bd = b._data if isinstance(b, Tensor) else b
         xp = array_module(ad if isinstance(a, Tensor) else bd)
         return Tensor._make(xp.asarray(getattr(xp, fn_name)(ad, bd)), None)
 
@@ -551,17 +551,17 @@ greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
 def logical_not(input) -> Tensor:
-    xp = array_module(input.data)
-    return Tensor._make(xp.asarray(xp.logical_not(input.data)), None)
+    xp = array_module(input._data)
+    return Tensor._make(xp.asarray(xp.logical_not(input._data)), None)
 
 
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and values."""
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    return input.shape == other.shape and bool((input._data == other._data).all())
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8) -> bool:
-    return bool(array_module(input.data).allclose(input.data, other.data, rtol=rtol, atol=atol))
+    return bool(array_module(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol))
 
 
 def isclose(input, other, rtol=1e-5, atol=1e-8) -> Tensor:
@@ -581,8 +581,8 @@ class Cast(Function):
 
 
 def cast(input, dtype) -> Tensor:
-    if input.data.dtype.kind == "f" and np.dtype(dtype).kind != "f":
-        return Tensor._make(input.data.astype(dtype), None)  # to integers: no gradient
+    if input._data.dtype.kind == "f" and np.dtype(dtype).kind != "f":
+        return Tensor._make(input._data.astype(dtype), None)  # to integers: no gradient
     return Cast.apply(input, np.dtype(dtype))
 
 

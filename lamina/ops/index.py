@@ -19,7 +19,7 @@ def index_key(index, shape, op: str = "getitem"):
     consumed = sum(_consumes(i) for i in index)
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i._data
         elif isinstance(i, list):
             i = np.asarray(i)
         if i is Ellipsis:
@@ -64,7 +64,7 @@ def _consumes(i) -> int:
     """How many input dims one index entry addresses: a bool mask all of its own."""
     if i is None or i is Ellipsis:
         return 0
-    d = i.data if isinstance(i, Tensor) else i
+    d = i._data if isinstance(i, Tensor) else i
     if getattr(d, "dtype", None) is not None and d.dtype.kind == "b":
         return d.ndim
     return 1
@@ -139,7 +139,7 @@ def _check_gather(x: Tensor, dim: int, index: Tensor, op: str):
     if index.ndim != x.ndim:
         raise RuntimeError(f"{op}: index has {index.ndim} dims (shape {index.shape}) but input has {x.ndim} (shape {x.shape})")
     n = x.shape[dim]
-    if index.data.size and (int(index.data.max()) >= n or int(index.data.min()) < -n):
+    if index._data.size and (int(index._data.max()) >= n or int(index._data.min()) < -n):
         raise IndexError(f"{op}: index out of range for dim {dim} of size {n} (input shape {x.shape})")
 
 
@@ -147,7 +147,7 @@ def gather(input, dim: int, index) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1, and so on."""
     d = dim % input.ndim
     _check_gather(input, d, index, "gather")
-    return Gather.apply(input, d, index.data)
+    return Gather.apply(input, d, index._data)
 
 
 class Scatter(Function):
@@ -185,14 +185,14 @@ def scatter(input, dim: int, index, src) -> Tensor:
     """out = input with out[i][index[i][j]] = src[i][j] (dim=1); src may be a scalar."""
     d = dim % input.ndim
     _check_gather(input, d, index, "scatter")
-    return Scatter.apply(input, d, index.data, src, False)
+    return Scatter.apply(input, d, index._data, src, False)
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """out = input with src added at the positions named by index; repeats accumulate."""
     d = dim % input.ndim
     _check_gather(input, d, index, "scatter_add")
-    return Scatter.apply(input, d, index.data, src, True)
+    return Scatter.apply(input, d, index._data, src, True)
 
 
 def masked_fill(input, mask, value) -> Tensor:
@@ -227,10 +227,10 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """(…,) int64 class indices -> (…, num_classes) int64 with a 1 at each index."""
     if tensor.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot: expected an integer tensor of class indices, got {tensor.dtype}")
-    xp = array_module(tensor.data)
-    n = int(tensor.data.max()) + 1 if num_classes < 0 else num_classes
-    if tensor.data.size and (int(tensor.data.max()) >= n or int(tensor.data.min()) < 0):
+    xp = array_module(tensor._data)
+    n = int(tensor._data.max()) + 1 if num_classes < 0 else num_classes
+    if tensor._data.size and (int(tensor._data.max()) >= n or int(tensor._data.min()) < 0):
         raise RuntimeError(f"one_hot: class values must be in [0, {n}), got range "
-                           f"[{int(tensor.data.min())}, {int(tensor.data.max())}]")
-    out = (tensor.data[..., None] == xp.arange(n)).astype(backend.int64)
+                           f"[{int(tensor._data.min())}, {int(tensor._data.max())}]")
+    out = (tensor._data[..., None] == xp.arange(n)).astype(backend.int64)
     return Tensor._make(out, None)

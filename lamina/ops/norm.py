@@ -220,12 +220,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if p is not None and tuple(p.shape) != (c,):
             raise RuntimeError(f"batch_norm: {name} has shape {p.shape}, expected ({c},) for input {input.shape}")
     if training:
-        if input.data.size // max(c, 1) <= 1:
+        if input._data.size // max(c, 1) <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {input.shape}")
     elif running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are needed when training=False")
-    rm = None if running_mean is None else running_mean.data
-    rv = None if running_var is None else running_var.data
+    rm = None if running_mean is None else running_mean._data
+    rv = None if running_var is None else running_var._data
     out = BatchNorm.apply(input, weight, bias, rm, rv, bool(training), float(momentum or 0.0), float(eps))
     if training and running_mean is not None:
         running_mean._version += 1

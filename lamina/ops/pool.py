@@ -233,7 +233,7 @@ def _avg_divisor(x, kernel, stride, padding, out, count_include_pad, divisor_ove
             start, end = np.maximum(start, 0), np.minimum(end, n)
         sizes.append(end - start)
     div = np.outer(sizes[0], sizes[1]).astype(x.dtype)
-    return to_device(div, device_of(x.data))
+    return to_device(div, device_of(x._data))
 
 
 def _as_2d(op, input, nd):
@@ -259,7 +259,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     found = [] if return_indices else None
     kernel, stride, padding, dilation, out = geom
     y = back(MaxPool2d.apply(x, kernel, stride, padding, dilation, out, found))
-    return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
+    return (y, Tensor._make(back(Tensor._make(found[0], None))._data, None)) if return_indices else y
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -272,7 +272,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
                      one(padding, "padding", 0), one(dilation, "dilation", 1), ceil_mode)
     found = [] if return_indices else None
     y = back(MaxPool2d.apply(x, *geom, found))
-    return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
+    return (y, Tensor._make(back(Tensor._make(found[0], None))._data, None)) if return_indices else y
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -305,7 +305,7 @@ def _bins(n_in: int, n_out: int):
 
 def _constant(a, like: Tensor) -> Tensor:
     """A NumPy array as a constant tensor with `like`'s dtype and device."""
-    return Tensor._make(to_device(a.astype(like.dtype), device_of(like.data)), None)
+    return Tensor._make(to_device(a.astype(like.dtype), device_of(like._data)), None)
 
 
 def _mean_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -386,7 +386,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     else:
         y = AdaptiveMaxPool2d.apply(x, out, found)
     y = back(y)
-    return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
+    return (y, Tensor._make(back(Tensor._make(found[0], None))._data, None)) if return_indices else y
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
@@ -395,7 +395,7 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     (o,) = _output_size("adaptive_max_pool1d", output_size, x.shape[3:])
     found = [] if return_indices else None
     y = back(AdaptiveMaxPool2d.apply(x, (1, o), found))
-    return (y, Tensor._make(back(Tensor._make(found[0], None)).data, None)) if return_indices else y
+    return (y, Tensor._make(back(Tensor._make(found[0], None))._data, None)) if return_indices else y
 
 
 # ---- interpolation ----------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def _check_nonempty(x: Tensor, axes, op):
-    if x.data.size == 0 and (axes is None or builtins.any(x.shape[a] == 0 for a in axes)):
+    if x._data.size == 0 and (axes is None or builtins.any(x.shape[a] == 0 for a in axes)):
         raise IndexError(f"{op}: cannot reduce over an empty dimension of a tensor of shape {x.shape}")
 
 
@@ -289,13 +289,13 @@ def min(input, dim=None, keepdim: bool = False):
 
 
 def _arg(input, dim, keepdim, largest):
-    xp = array_module(input.data)
+    xp = array_module(input._data)
     fn = xp.argmax if largest else xp.argmin
     if dim is None:
-        out = fn(input.data.reshape(-1))
+        out = fn(input._data.reshape(-1))
         return Tensor._make(xp.asarray(out, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()), None)
     (axis,) = _axes(input, dim, "argmax" if largest else "argmin") or (0,)
-    return Tensor._make(xp.asarray(fn(input.data, axis=axis, keepdims=keepdim) if input.ndim else fn(input.data),
+    return Tensor._make(xp.asarray(fn(input._data, axis=axis, keepdims=keepdim) if input.ndim else fn(input._data),
                                    dtype=np.int64), None)
 
 
@@ -327,11 +327,11 @@ def cumsum(input, dim: int, dtype=None) -> Tensor:
 
 
 def all(input, dim=None, keepdim=False) -> Tensor:
-    return Tensor._make(array_module(input.data).asarray(input.data.all(axis=_axes(input, dim, "all"), keepdims=keepdim)), None)
+    return Tensor._make(array_module(input._data).asarray(input._data.all(axis=_axes(input, dim, "all"), keepdims=keepdim)), None)
 
 
 def any(input, dim=None, keepdim=False) -> Tensor:
-    return Tensor._make(array_module(input.data).asarray(input.data.any(axis=_axes(input, dim, "any"), keepdims=keepdim)), None)
+    return Tensor._make(array_module(input._data).asarray(input._data.any(axis=_axes(input, dim, "any"), keepdims=keepdim)), None)
 
 
 def count_nonzero(input, dim=None) -> Tensor:

@@ -49,7 +49,7 @@ def reshape(input, *shape) -> Tensor:
     shape = _sizes(shape)
     if shape == input.shape:
         return input
-    n, known = input.data.size, math.prod(s for s in shape if s != -1)
+    n, known = input._data.size, math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
         raise RuntimeError(f"reshape: shape {shape} is invalid for a tensor of shape {input.shape} ({n} elements)")
     return Reshape.apply(input, shape)
@@ -62,7 +62,7 @@ def view(input, *shape) -> Tensor:
     view too; where they do not (x.t().view(-1)), this raises instead of silently copying.
     """
     out = reshape(input, *shape)
-    if out is not input and not input.data.flags.c_contiguous and out.data.size > 1 \
+    if out is not input and not input._data.flags.c_contiguous and out._data.size > 1 \
             and out._vc is not input._vc:
         raise RuntimeError(f"view: a tensor of shape {input.shape} with strides {_strides(input)} can't be viewed "
                            f"as shape {out.shape} without a copy (it is not contiguous); use reshape(...) "
@@ -72,7 +72,7 @@ def view(input, *shape) -> Tensor:
 
 def _strides(t) -> tuple:
     """Strides in elements, as torch reports them."""
-    return tuple(s // t.data.itemsize for s in t.data.strides)
+    return tuple(s // t._data.itemsize for s in t._data.strides)
 
 
 def view_as(input, other) -> Tensor:
@@ -425,7 +425,7 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
 def _tri(input, diagonal, lower):
     from .elementwise import where
 
-    xp = array_module(input.data)
+    xp = array_module(input._data)
     r, c = input.shape[-2:]
     keep = xp.tri(r, c, diagonal, dtype=bool) if lower else ~xp.tri(r, c, diagonal - 1, dtype=bool)
     return where(Tensor._make(keep, None), input, 0)

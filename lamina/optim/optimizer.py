@@ -4,7 +4,7 @@ The base class owns everything that is the same for all algorithms: parameter gr
 per-parameter state, zero_grad, state_dict / load_state_dict, and the loop in `step` (the
 MLX `optimizers.py` split). A subclass writes only `update`, its rule for one parameter.
 
-Updates are in place: `update` works on raw arrays (`p.data`, the state arrays) with NumPy/CuPy
+Updates are in place: `update` works on raw arrays (`p._data`, the state arrays) with NumPy/CuPy
 `out=` arguments, so a step allocates nothing once the state exists. Temporaries come from
 `self._scratch`, a pool shared by all parameters (they are updated one after another).
 Gradients are only read: one gradient array may be shared by several tensors. Every
@@ -85,7 +85,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:  # a fresh array: the old gradient may be shared with other tensors
-                    p.grad = Tensor._make(array_module(p.grad.data).zeros_like(p.grad.data), None)
+                    p.grad = Tensor._make(array_module(p.grad._data).zeros_like(p.grad._data), None)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; `closure` re-evaluates the loss first."""
@@ -100,11 +100,11 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise RuntimeError(f"{type(self).__name__}.step: gradient of shape {p.grad.shape} "
                                        f"does not match its parameter's shape {p.shape}")
-                grad = p.grad.data
+                grad = p.grad._data
                 if group.get("maximize", False):  # ascend: every rule then sees -grad, as in torch
                     grad = -grad  # a new array: gradients are only read
-                self.update(p.data, grad, self.state.setdefault(p, {}), group)
-                p._version += 1  # p.data changed in place: a graph that saved it can no longer use it
+                self.update(p._data, grad, self.state.setdefault(p, {}), group)
+                p._version += 1  # p._data changed in place: a graph that saved it can no longer use it
         return loss
 
     def update(self, p, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -246,7 +246,7 @@ def _to_param(value, p: Tensor, key: str):
     """A saved state entry as this optimizer keeps it: a fresh array on p's device (floating
     arrays in p's dtype, as torch does), or a Python number for 'step'."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not _is_array(value):
         return value
     if key == "step":  # torch keeps the step count as a 0-d tensor; here it is a number

@@ -271,7 +271,7 @@ class ImageClassification:
 
     def show_prediction(self, output: Tensor, info: DataInfo, k: int = 3) -> list[tuple[str, float]]:
         """The top-k (class name, probability) pairs for one output row."""
-        probs = F.softmax(output, dim=-1).data.reshape(-1)
+        probs = F.softmax(output, dim=-1)._data.reshape(-1)
         probs = np.asarray(probs.get() if hasattr(probs, "get") else probs)
         top = np.argsort(-probs)[:k]
         return [(info.classes[i], float(probs[i])) for i in top]

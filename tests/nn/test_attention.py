@@ -287,7 +287,7 @@ def test_transformer_stack_matches_torch():
 def test_encoder_layers_are_independent_copies():
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), num_layers=2)
     a, b = enc.layers[0].linear1.weight, enc.layers[1].linear1.weight
-    assert a is not b and a.data is not b.data
+    assert a is not b and a._data is not b._data
     assert len(list(enc.parameters())) == 2 * len(list(nn.TransformerEncoderLayer(8, 2, 16).parameters()))
 
 

@@ -427,7 +427,7 @@ def test_conv2d_threads_change_only_rounding_and_repeat_exactly(cin, cout, k, s,
         conv.zero_grad()
         y = conv(lx)
         (y * y).sum().backward()
-        results.append([y.data, conv.weight.grad.data, conv.bias.grad.data] + ([] if per_image else [lx.grad.data]))
+        results.append([y.detach().numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy()] + ([] if per_image else [lx.grad.numpy()]))
     for one, three, again in zip(*results):
         np.testing.assert_allclose(three, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
         assert np.array_equal(three, again)
@@ -447,7 +447,7 @@ def test_conv_transpose2d_in_parts_agrees_with_one_thread_and_repeats_exactly(mo
         y = convt(lx)
         assert len(y._ctx.parts) == min(threads, backend.blas_threads())  # the batch really was cut
         (y * y).sum().backward()
-        results.append([y.data, lx.grad.data, convt.weight.grad.data, convt.bias.grad.data])
+        results.append([y.detach().numpy(), lx.grad.numpy(), convt.weight.grad.numpy(), convt.bias.grad.numpy()])
     for one, three, again in zip(*results):
         np.testing.assert_allclose(three, one, rtol=1e-5, atol=1e-5 * np.abs(one).max())
         assert np.array_equal(three, again)
@@ -478,6 +478,6 @@ def test_conv2d_padded_gemm_rows_change_nothing(shape, k, conv_path, monkeypatch
         conv.zero_grad()
         y = conv(lx)
         (y * y).sum().backward()
-        results.append([y.data, conv.weight.grad.data, conv.bias.grad.data, lx.grad.data])
+        results.append([y.detach().numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy(), lx.grad.numpy()])
     for a, b in zip(*results):
         assert np.array_equal(a, b)

@@ -347,7 +347,7 @@ def test_state_dict_is_detached_like_torchs():
     state, tstate = net.state_dict(), tnet.state_dict()
     assert [v.requires_grad for v in state.values()] == [v.requires_grad for v in tstate.values()] == [False] * 7
     assert all(type(v) is lamina.Tensor and v.grad_fn is None for v in state.values())
-    assert state["0.weight"].data is net[0].weight.data  # the same memory, as torch
+    assert state["0.weight"]._data is net[0].weight._data  # the same memory, as torch
     net[0].weight.data[0, 0] = 7.0
     assert state["0.weight"].data[0, 0] == 7.0
     state["0.weight"].numpy()  # no "requires grad" refusal

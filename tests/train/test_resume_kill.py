@@ -52,7 +52,7 @@ def resume(run: RunDir, *worker_args: str) -> dict:
 def assert_same(resumed: dict, expected: dict) -> None:
     assert resumed.keys() == expected.keys()
     for k, v in expected.items():
-        assert np.array_equal(np.asarray(resumed[k].data), v), f"{k} differs after SIGKILL + resume"
+        assert np.array_equal(resumed[k].numpy(), v), f"{k} differs after SIGKILL + resume"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

@@ -214,11 +214,11 @@ def test_gradient_clipping_callback_clips_the_gradients():
     trainer = build(None, epochs=1)
     x, y = next(iter(trainer.train_loader))
     (F.cross_entropy(trainer.model(x), y) * 100).backward()  # a gradient far above the limit
-    before = {id(p): np.array(p.grad.data) for p in trainer.model.parameters()}
+    before = {id(p): p.grad.numpy().copy() for p in trainer.model.parameters()}
     norm = lambda gs: float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in gs)))  # noqa: E731
     assert norm(before.values()) > 1.0
     GradientClipping(0.5).on_after_backward(trainer)
-    after = {id(p): np.array(p.grad.data) for p in trainer.model.parameters()}
+    after = {id(p): p.grad.numpy().copy() for p in trainer.model.parameters()}
     assert norm(after.values()) == pytest.approx(0.5, rel=1e-4)
     scale = 0.5 / norm(before.values())
     for k, g in before.items():  # every gradient scaled by the same factor

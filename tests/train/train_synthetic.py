@@ -72,7 +72,7 @@ def build(run_dir=None, epochs: int = 3, every: int = 0, extra=(), lr: float = 0
 
 
 def weights(trainer: Trainer) -> dict[str, np.ndarray]:
-    return {k: np.array(v.data if hasattr(v, "data") else v) for k, v in trainer.model.state_dict().items()}
+    return {k: np.array(v.numpy() if hasattr(v, "numpy") else v) for k, v in trainer.model.state_dict().items()}
 
 
 if __name__ == "__main__":  # python train_synthetic.py RUN_DIR SLEEP [resume] [max_steps=N]

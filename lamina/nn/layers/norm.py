@@ -41,9 +41,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def forward(self, input):
         if input.ndim not in self._dims:
@@ -51,9 +51,9 @@ class _BatchNorm(Module):
                              + f" input (got {input.ndim}D input of shape {input.shape})")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         # without running statistics, eval mode normalises by the batch's own, as PyTorch
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

@@ -25,7 +25,7 @@ def _uniform(shape, bound: float) -> Parameter:
 
 
 def _zeros_like_state(x: Tensor, shape) -> Tensor:
-    return Tensor._make(array_module(x.data).zeros(shape, dtype=x.dtype), None)
+    return Tensor._make(array_module(x._data).zeros(shape, dtype=x.dtype), None)
 
 
 def _check_state(name: str, what: str, state, expected: tuple):
@@ -84,7 +84,7 @@ class RNNBase(Module):
         p = self.dropout
         if p >= 1.0:
             return x * 0.0
-        keep = (rand(*x.shape, dtype=x.dtype).data >= p).astype(x.dtype) * (1.0 / (1.0 - p))
+        keep = (rand(*x.shape, dtype=x.dtype)._data >= p).astype(x.dtype) * (1.0 / (1.0 - p))
         return x * Tensor._make(keep, None)
 
     def forward(self, input, hx=None, *, lengths=None):

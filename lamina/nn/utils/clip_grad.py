@@ -43,7 +43,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     >>> total = lamina.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
     params = [p for p in _params(parameters) if p.grad is not None]
-    grads = [p.grad.data for p in params]
+    grads = [p.grad._data for p in params]
     norm_type = float(norm_type)
     if not grads:
         return Tensor._make(np.zeros((), dtype=get_default_dtype()), None)
@@ -56,7 +56,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
                            "set error_if_nonfinite=False to clip anyway")
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)  # 1e-6 keeps an all-zero gradient finite, as torch
     for p in params:
-        p.grad = Tensor._make(p.grad.data * coef.astype(p.grad.dtype), None)
+        p.grad = Tensor._make(p.grad._data * coef.astype(p.grad.dtype), None)
     return Tensor._make(total, None)
 
 
@@ -65,7 +65,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
-            p.grad = Tensor._make(array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value), None)
+            p.grad = Tensor._make(array_module(p.grad._data).clip(p.grad._data, -clip_value, clip_value), None)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -80,10 +80,10 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if vec.ndim != 1 or vec.shape[0] != total:
         raise ValueError(f"vector_to_parameters: expected a vector of {total} elements for the parameters, "
                          f"got shape {vec.shape}")
-    data = vec.data if isinstance(vec, Tensor) else vec
+    data = vec._data if isinstance(vec, Tensor) else vec
     start = 0
     for p in params:
         n = p.numel()
-        p.data[...] = data[start:start + n].reshape(p.shape)
+        p._data[...] = data[start:start + n].reshape(p.shape)
         p._version += 1
         start += n
