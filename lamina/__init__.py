@@ -32,5 +32,5 @@ dtype = type(float32)
 
 del _builtins
 
-from . import nn, optim  # noqa: E402  (they build on everything above)
+from . import linalg, nn, optim  # noqa: E402  (they build on everything above)
 from .io import load, save  # noqa: E402

@@ -179,6 +179,16 @@ OPS = {
     "triu": (lambda m, x: m.triu(x, -1), [((3, 4),), ((2, 4, 3),)], {}),
 }
 
+# Newer op families keep their rows in their own table file (tests/ops_<family>.py), merged here.
+# A family file may also hold EXTREMES rows and AUDITED names for the activations it adds.
+FAMILIES = []
+for _family in ("ops_special", "ops_sort", "ops_spatial", "ops_fixes"):
+    try:
+        FAMILIES.append(__import__(_family))
+    except ModuleNotFoundError:
+        continue
+    OPS.update(FAMILIES[-1].OPS)
+
 # Exported names that are not ops on tensors: creation, dtypes, grad modes and friends.
 NOT_OPS = set()
 
@@ -256,6 +266,10 @@ EXTREMES = {  # name: (fn(m, *inputs), inputs)
 AUDITED = ["sigmoid", "logsigmoid", "tanh", "softplus", "silu", "elu", "gelu", "softmax", "log_softmax",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
 NO_TAILS = {"relu", "leaky_relu"}  # piecewise linear: nothing to overflow or underflow
+for _mod in FAMILIES:
+    EXTREMES.update(getattr(_mod, "EXTREMES", {}))
+    AUDITED += getattr(_mod, "AUDITED", [])
+    NO_TAILS |= set(getattr(_mod, "NO_TAILS", ()))
 
 
 def test_every_activation_and_loss_is_in_the_extremes_table():

@@ -20,6 +20,7 @@ from ..ops.dense import embedding, linear  # noqa: F401
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
+from ..ops.spatial import *  # noqa: F401,F403
 from ..tensor import Tensor
 
 

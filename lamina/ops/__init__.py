@@ -19,6 +19,10 @@ from .reduce import (
     all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, prod, std,
     std_mean, sum, var, var_mean,
 )
+from . import sort, spatial, special
+from .sort import *  # noqa: F401,F403  sort, topk, argsort, ...
+from .spatial import *  # noqa: F401,F403  unfold/fold, grid_sample, pixel_shuffle, ...
+from .special import *  # noqa: F401,F403  the rest of elementwise math: tan, erf, log2, ...
 from .shape import (
     broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as, flatten, flip,
     movedim, narrow, pad, permute, repeat, reshape, reshape_as, roll, split, squeeze, stack, swapaxes, t,
@@ -38,8 +42,9 @@ TENSOR_METHODS = [
     "broadcast_to", "chunk", "expand", "expand_as", "flatten", "flip", "movedim", "narrow", "permute",
     "repeat", "reshape", "reshape_as", "roll", "split", "squeeze", "swapaxes", "t", "tile", "transpose",
     "tril", "triu", "unbind", "unflatten", "unsqueeze", "view", "view_as", "allclose", "equal", "isclose",
-]
+] + sort.METHODS + spatial.METHODS + special.METHODS
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("TENSOR_METHODS", "activation", "elementwise",
                                                                   "index", "linalg", "reduce", "shape", "cast",
+                                                                  "sort", "spatial", "special",
                                                                   "to_device", "getitem", "index_key")]

@@ -6,3 +6,4 @@ from .pool import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .spatial import *  # noqa: F401,F403
