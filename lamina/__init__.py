@@ -6,13 +6,15 @@
 """
 import builtins as _builtins
 
+__version__ = "0.1.0"  # pyproject.toml reads it from here
+
 from . import backend
 from .backend import (
     Device as device, bool_, cuda_available, double, float16, float32, float64, get_default_dtype, half,
-    int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+    int8, int16, int32, int64, long, set_default_dtype, short, uint8, get_num_threads, set_num_threads,
 )
 from .tensor import Tensor
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
 from .profiler import profile
 from .creation import (
@@ -20,6 +22,9 @@ from .creation import (
     full_like, get_rng_state, initial_seed, linspace, manual_seed, multinomial, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, tensor, zeros,
     zeros_like,
+)
+from .creation import (  # noqa: F401  torch's legacy typed constructors
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
 )
 from .ops import *  # noqa: F401,F403  the op functions: lamina.exp, lamina.cat, lamina.einsum, ...
 from .ops import __all__ as _ops_all  # noqa: F401
@@ -33,4 +38,5 @@ dtype = type(float32)
 del _builtins
 
 from . import linalg, nn, optim  # noqa: E402  (they build on everything above)
+from . import accelerator, backends, cuda, data, utils  # noqa: E402,F401  torch's module layout
 from .io import load, save  # noqa: E402

@@ -45,18 +45,77 @@ class set_grad_enabled:
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class _GradMode:
+    """A context manager and decorator that sets the grad mode only while it is entered, so a
+    `no_grad()` made and kept for later changes nothing yet (torch's behaviour). As in torch it
+    decorates with or without parentheses: `@no_grad()` and `@no_grad`."""
+
+    mode = False
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self(fn) if callable(fn) else self
+
+    def __init__(self, fn=None):
+        self._prev = []  # a stack: the same object may be entered again inside itself
+
+    def __enter__(self):
+        self._prev.append(_grad_enabled[0])
+        _grad_enabled[0] = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self._prev.pop()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
     """Context manager / decorator under which no graph is recorded."""
 
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Context manager / decorator that records the graph even inside `no_grad`."""
 
-    def __init__(self):
-        super().__init__(True)
+    mode = True
+
+
+class inference_mode(_GradMode):
+    """torch.inference_mode: here the same as no_grad (lamina has no separate inference
+    tensors); `inference_mode(False)` leaves the mode as it is."""
+
+    def __new__(cls, mode=True):
+        self = object.__new__(cls)
+        if callable(mode):  # @inference_mode without parentheses
+            self.__init__()
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        super().__init__()
+        self.mode = False if mode else None  # None: leave the mode alone
+
+    def __enter__(self):
+        self._prev.append(_grad_enabled[0])
+        if self.mode is not None:
+            _grad_enabled[0] = self.mode
+        return self
+
+    def __call__(self, fn):
+        on = self.mode is not None
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(on):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 def unbroadcast(grad, shape):

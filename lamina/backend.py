@@ -234,6 +234,20 @@ def blas_threads() -> int:
     return min(_BLAS[0].value, _BLAS[1].value) if _BLAS else 1
 
 
+def set_num_threads(n: int) -> None:
+    """torch.set_num_threads: how many threads lamina's parallel parts and OpenBLAS's GEMMs use."""
+    global THREADS
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a whole number of threads, 1 or more, got {n!r}")
+    THREADS = n
+    if _BLAS:  # OpenBLAS cannot grow past the pool it started with
+        _BLAS[0].value = min(n, _BLAS[1].value)
+
+
+def get_num_threads() -> int:
+    return THREADS
+
+
 def parallel(fn, n: int, parts: int | None = None) -> None:
     """Call fn(rows) for slices `rows` that together cover range(n), `parts` of them (at most
     THREADS, and at most `blas_threads()`), at the same time, one per thread; fn must

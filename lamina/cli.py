@@ -32,6 +32,8 @@ def _positive_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lamina", description="lamina: train, evaluate and use models from the shell")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"lamina {__version__}")
     sub = p.add_subparsers(dest="command", metavar="command")
 
     def common(sp):

@@ -316,3 +316,36 @@ def bernoulli(probs: Tensor, generator=None) -> Tensor:
                            f"got values from {np.nanmin(p) if p.size else None} to {np.nanmax(p) if p.size else None}")
     u = _rng(generator).random(probs.shape)
     return _finish(u < p, probs.dtype, probs.device, False)
+
+
+# ---- torch's legacy typed constructors: lamina.FloatTensor([1, 2]), lamina.LongTensor(3, 4) ----
+class _TypedMeta(type):
+    def __instancecheck__(cls, obj):  # isinstance(x, lamina.FloatTensor): a float32 tensor
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+
+class _Typed(metaclass=_TypedMeta):
+    dtype = None
+
+    def __new__(cls, *args, device=None):
+        if not args:
+            return zeros(0, dtype=cls.dtype, device=device)
+        if len(args) == 1 and not isinstance(args[0], int):  # data, or a torch.Size-like tuple of sizes
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        # torch leaves the memory uninitialised; zeros is the safe version of that
+        return zeros(*args, dtype=cls.dtype, device=device)
+
+
+def _typed(name: str, dtype) -> type:
+    return _TypedMeta(name, (_Typed,), {"dtype": np.dtype(dtype), "__doc__": f"torch.{name}: a {dtype} tensor."})
+
+
+FloatTensor = _typed("FloatTensor", np.float32)
+DoubleTensor = _typed("DoubleTensor", np.float64)
+HalfTensor = _typed("HalfTensor", np.float16)
+LongTensor = _typed("LongTensor", np.int64)
+IntTensor = _typed("IntTensor", np.int32)
+ShortTensor = _typed("ShortTensor", np.int16)
+CharTensor = _typed("CharTensor", np.int8)
+ByteTensor = _typed("ByteTensor", np.uint8)
+BoolTensor = _typed("BoolTensor", np.bool_)

@@ -52,17 +52,39 @@ _Path = str | os.PathLike
 
 
 # ---- save -----------------------------------------------------------------------------------
-def save(obj: Any, path: _Path) -> None:
-    """Write tensors in nested dicts/lists/tuples (with numbers, strings, bools, None) to `path`
-    as a safetensors file, atomically: a crash leaves either the old file or the new one.
+def save(obj: Any, f) -> None:
+    """Write tensors in nested dicts/lists/tuples (with numbers, strings, bools, None) to `f`
+    as a safetensors file. `f` is a path, written atomically (a crash leaves either the old
+    file or the new one), or an open binary file object (`io.BytesIO`, `open(p, "wb")`),
+    written from its current position.
 
     >>> lamina.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}, "ckpt.safetensors")
     """
-    path = os.fspath(path)
+    stream = hasattr(f, "write")
+    path = _name(f)
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, "", arrays, path)
     header, data = _layout(arrays, json.dumps(structure, separators=(",", ":"), allow_nan=False))
-    _atomic_write(path, header, data)
+    if stream:
+        _write(f, header, data)
+    else:
+        _atomic_write(path, header, data)
+
+
+def _name(f) -> str:
+    """A path as a string; a file object by its name, for messages."""
+    if hasattr(f, "write") or hasattr(f, "read"):
+        return str(getattr(f, "name", None) or f"<{type(f).__name__}>")
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"lamina.save/load: expected a path or a binary file object, got {type(f).__name__}")
+    return os.fspath(f)
+
+
+def _write(f, header: bytes, data: list[np.ndarray]) -> None:
+    f.write(header)
+    for a in data:
+        if a.size:
+            f.write(memoryview(a.reshape(-1)).cast("B"))
 
 
 def _encode(obj, name: str, arrays: dict, path: str):
@@ -99,6 +121,11 @@ def _encode(obj, name: str, arrays: dict, path: str):
     if isinstance(obj, (list, tuple)):
         encoded = [_encode(v, f"{name}.{i}" if name else str(i), arrays, path) for i, v in enumerate(obj)]
         return encoded if isinstance(obj, list) else {"tuple": encoded}
+    if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):  # a Module or an Optimizer
+        raise TypeError(f"lamina.save: {path}: can't save a whole {type(obj).__name__} at {name or 'top level'}: that "
+                        "needs Python's object serialisation, which lamina never uses (loading it can run any code); save its "
+                        f"state_dict() instead, and load it into a new {type(obj).__name__} with "
+                        "load_state_dict(lamina.load(path))")
     raise TypeError(f"lamina.save: {path}: can't save a {type(obj).__name__} at {name or 'top level'}; "
                     "expected tensors, arrays, dicts, lists, tuples, numbers, strings, bools or None")
 
@@ -138,10 +165,7 @@ def _atomic_write(path: str, header: bytes, data: list[np.ndarray]) -> None:
         with os.fdopen(fd, "wb") as f:
             if fcntl is not None:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            f.write(header)
-            for a in data:
-                if a.size:
-                    f.write(memoryview(a.reshape(-1)).cast("B"))
+            _write(f, header, data)
             f.flush()
             os.fsync(f.fileno())
             os.chmod(tmp, _file_mode(path))
@@ -206,18 +230,28 @@ def _file_mode(path: str) -> int:
 
 
 # ---- load -----------------------------------------------------------------------------------
-def load(path: _Path, map_location: str | Device | None = None) -> Any:
-    """Read what `save` wrote (or any safetensors file: then a flat {name: Tensor} dict).
+def load(f, map_location: str | Device | None = None, weights_only: bool = True) -> Any:
+    """Read what `save` wrote (or any safetensors file: then a flat {name: Tensor} dict) from
+    a path or an open binary file object (read from its current position).
 
     Tensors come back with the same dtype, shape and bits, on the CPU or on `map_location`.
-    A truncated or corrupt file raises ValueError naming the file.
+    A truncated or corrupt file raises ValueError naming the file. `weights_only` is
+    accepted for torch's sake: nothing lamina loads can run code, so it is always true.
     """
-    path = os.fspath(path)
+    path = _name(f)
     device = Device(map_location) if map_location is not None else None
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        entries, metadata, start = _read_header(f, path, size)
-        arrays = {k: _read_tensor(f, path, start, k, e) for k, e in entries.items()}
+    if hasattr(f, "read"):
+        start = f.tell()
+        size = f.seek(0, os.SEEK_END) - start
+        f.seek(start)
+        entries, metadata, begin = _read_header(f, path, size)
+        arrays = {k: _read_tensor(f, path, start + begin, k, e) for k, e in entries.items()}
+        f.seek(start + size)  # past what was read, as after reading a file to its end
+    else:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            entries, metadata, begin = _read_header(fh, path, size)
+            arrays = {k: _read_tensor(fh, path, begin, k, e) for k, e in entries.items()}
     if device is not None and device != CPU:
         arrays = {k: to_device(a, device) for k, a in arrays.items()}
     if "lamina" not in metadata:

@@ -170,6 +170,13 @@ class Tensor:
 
     __hash__ = object.__hash__  # __eq__ is elementwise, identity is the hash
 
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats a 0-d tensor's value, as torch does; others only with `{}`."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+
     def __repr__(self):
         xp_data = to_device(self._data, backend.CPU)
         body = np.array2string(xp_data, separator=", ", prefix="tensor(", precision=4, threshold=200, edgeitems=3)
@@ -266,6 +273,34 @@ class Tensor:
 
     def bool(self):
         return self.to(backend.bool_)
+
+    # ---- new tensors like this one: its dtype and device unless told otherwise ----------
+    def _new(self, fn, size, fill, dtype, device, requires_grad):
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        args = size if fill is None else (size, fill)  # zeros(*size) / full(size, fill)
+        return fn(*args, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return self._new(creation.zeros, size, None, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return self._new(creation.ones, size, None, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return self._new(creation.empty, size, None, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return self._new(creation.full, size, fill_value, dtype, device, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """A copy of `data` (never sharing memory, as torch), with this tensor's dtype and device."""
+        data = data.detach() if isinstance(data, Tensor) else data
+        t = creation.tensor(data, dtype=self.dtype if dtype is None else dtype,
+                            device=self.device if device is None else device)
+        if isinstance(data, Tensor) and t._data is data._data:
+            t = Tensor._make(t._data.copy(), None)
+        return t.requires_grad_(requires_grad) if requires_grad else t
 
     def clone(self) -> "Tensor":
         return ops.clone(self)

@@ -1,0 +1,141 @@
+"""torch's everyday API surface beyond the ops (issue 14): module layout, grad modes, typed
+constructors, new_* methods, formatting, save/load with file objects."""
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+
+
+def test_utils_data_is_lamina_data():
+    import lamina.utils.data as data
+    from lamina.utils.data import DataLoader, TensorDataset
+    assert data is lamina.data and DataLoader is lamina.data.DataLoader
+    loader = DataLoader(TensorDataset(lamina.arange(6.0)), batch_size=4)
+    assert [b[0].shape for b in loader] == [(4,), (2,)]
+
+
+def test_module_layout_and_version():
+    import lamina.backends.cudnn as cudnn
+    cudnn.benchmark = True  # accepted; lamina has no cuDNN
+    assert lamina.accelerator.is_available() is lamina.cuda.is_available()
+    if not lamina.cuda.is_available():
+        assert lamina.accelerator.current_accelerator() is None and lamina.cuda.device_count() == 0
+    assert lamina.backends.mps.is_available() is False
+    lamina.cuda.manual_seed(0)
+    lamina.cuda.manual_seed_all(0)
+    assert isinstance(lamina.__version__, str) and lamina.__version__.count(".") == 2
+    out = subprocess.run([sys.executable, "-m", "lamina.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"lamina {lamina.__version__}"
+
+
+def test_num_threads():
+    before = lamina.get_num_threads()
+    try:
+        lamina.set_num_threads(1)
+        assert lamina.get_num_threads() == 1 and lamina.backend.blas_threads() == 1
+        with pytest.raises(ValueError, match="set_num_threads"):
+            lamina.set_num_threads(0)
+    finally:
+        lamina.set_num_threads(before)
+
+
+def test_grad_modes_as_torch():
+    kept = lamina.no_grad()  # made, not entered: changes nothing yet (torch's behaviour)
+    assert lamina.is_grad_enabled()
+    with kept:
+        assert not lamina.is_grad_enabled()
+        with lamina.enable_grad():
+            assert lamina.is_grad_enabled()
+    assert lamina.is_grad_enabled()
+
+    @lamina.no_grad
+    def bare():
+        return lamina.is_grad_enabled()
+
+    @lamina.inference_mode()
+    def called():
+        return (lamina.ones(2, requires_grad=True) * 2).requires_grad
+
+    assert bare() is False and called() is False and lamina.is_grad_enabled()
+    with lamina.inference_mode(False):
+        assert lamina.is_grad_enabled()
+    with lamina.inference_mode():
+        assert not lamina.is_grad_enabled()
+
+
+def test_typed_constructors():
+    for name in ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"]:
+        ours, theirs = getattr(lamina, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.tolist() == theirs.tolist()
+    assert lamina.FloatTensor(2, 3).shape == (2, 3) and lamina.LongTensor().shape == (0,)
+    assert isinstance(lamina.tensor([1.0]), lamina.FloatTensor) and not isinstance(lamina.tensor([1]), lamina.FloatTensor)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_new_methods_take_dtype_and_device(dtype):
+    x, t = lamina.ones(2, dtype=getattr(lamina, dtype)), torch.ones(2, dtype=getattr(torch, dtype))
+    pairs = [(x.new_zeros(2, 3), t.new_zeros(2, 3)), (x.new_ones((1, 2)), t.new_ones((1, 2))),
+             (x.new_full((2,), 3), t.new_full((2,), 3)), (x.new_tensor([1, 2]), t.new_tensor([1, 2])),
+             (x.new_empty(3).zero_(), t.new_empty(3).zero_()), (x.new_zeros(2, dtype=lamina.int64), t.new_zeros(2, dtype=torch.int64))]
+    for a, b in pairs:
+        assert a.shape == tuple(b.shape) and str(a.dtype) == str(b.dtype).replace("torch.", "")
+        assert a.tolist() == b.tolist()
+    src = lamina.zeros(2)
+    copy = x.new_tensor(src)
+    copy += 1
+    assert src.tolist() == [0.0, 0.0]  # new_tensor copies, never shares
+    assert x.new_zeros(2, requires_grad=True).requires_grad if dtype == "float64" else True
+
+
+def test_format_of_a_zero_d_tensor():
+    assert f"{lamina.tensor(3.14159):.3f}" == f"{torch.tensor(3.14159):.3f}" == "3.142"
+    assert f"{lamina.tensor(7):>4}" == "   7"
+    with pytest.raises(TypeError):
+        f"{lamina.ones(2):.3f}"
+
+
+def test_data_is_a_tensor_outside_the_graph():
+    w = lamina.nn.Parameter(lamina.zeros(3))
+    assert isinstance(w.data, lamina.Tensor) and not w.data.requires_grad
+    w.data.add_(1.0)  # in place on a leaf that requires grad, allowed through .data as in torch
+    w.data.normal_()
+    w.data.fill_(2.0)
+    assert w.tolist() == [2.0, 2.0, 2.0] and w.requires_grad
+    y = (w * w).sum()
+    w.data.mul_(0.5)  # through .data: not seen by autograd (torch's semantics)
+    y.backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    w.data = lamina.ones(5)
+    assert w.shape == (5,)
+    with pytest.raises(TypeError, match="data"):
+        w.data = np.ones(5)
+
+
+def test_save_and_load_with_file_objects(tmp_path):
+    buf = io.BytesIO()
+    buf.write(b"head")
+    state = {"w": lamina.arange(6.0).reshape(2, 3), "step": 4, "names": ["a", "b"]}
+    lamina.save(state, buf)
+    end = buf.tell()
+    buf.seek(4)
+    back = lamina.load(buf)
+    assert buf.tell() == end and back["step"] == 4 and back["names"] == ["a", "b"]
+    assert np.array_equal(back["w"].numpy(), state["w"].numpy())
+    with open(tmp_path / "m.safetensors", "wb") as f:
+        lamina.save(lamina.nn.Linear(2, 3).state_dict(), f)
+    with open(tmp_path / "m.safetensors", "rb") as f:
+        assert set(lamina.load(f, map_location="cpu", weights_only=True)) == {"weight", "bias"}
+
+
+def test_saving_a_module_points_to_state_dict(tmp_path):
+    model = lamina.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"whole Linear.*state_dict\(\)"):
+        lamina.save(model, tmp_path / "m.safetensors")
+    with pytest.raises(TypeError, match=r"whole SGD.*state_dict\(\)"):
+        lamina.save({"opt": lamina.optim.SGD(model.parameters(), lr=0.1)}, tmp_path / "o.safetensors")
+    assert not list(tmp_path.iterdir())  # nothing half-written
