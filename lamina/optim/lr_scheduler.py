@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable
 from .optimizer import MissingKeyError, Optimizer, check_number
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LinearLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
+           "LinearLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau", "PolynomialLR",
+           "CosineAnnealingWarmRestarts", "CyclicLR"]
 
 
 def _check_optimizer(name: str, optimizer) -> None:
@@ -558,3 +559,200 @@ class ReduceLROnPlateau(LRScheduler):
             if old - new > self.eps:  # changes smaller than eps are not worth making
                 group["lr"] = new
 
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power: a polynomial decay
+    to 0 at epoch total_iters (linear for power 1), computed recursively as torch does."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
+        _check_count("PolynomialLR", "total_iters", total_iters)
+        check_number("PolynomialLR", "power", power)  # a negative power would grow the lr to infinity
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, T = self.last_epoch, self.total_iters
+        if self._is_initial or t > T:
+            return self._current()
+        factor = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
+        return [lr * factor for lr in self._current()]
+
+    def _closed_form(self):
+        return [b * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for b in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2,
+    where T_cur counts the epochs since the last restart and T_i, the length of the current
+    cycle, starts at T_0 and grows T_mult times at every restart.
+
+    `step()` advances one epoch; `step(epoch)` jumps to `epoch`, which may be fractional, so
+    stepping every batch with `step(epoch + i / iters)` anneals smoothly within epochs.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1):
+        _check_count("CosineAnnealingWarmRestarts", "T_0", T_0)
+        _check_count("CosineAnnealingWarmRestarts", "T_mult", T_mult)
+        check_number("CosineAnnealingWarmRestarts", "eta_min", eta_min)
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """Advance one epoch, or go to `epoch` (a number >= 0, fractional or not)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # a restart
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real) or not math.isfinite(epoch):
+                raise TypeError(f"CosineAnnealingWarmRestarts.step: epoch must be a number, got "
+                                f"{type(epoch).__name__} {epoch!r}")
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be >= 0, got {epoch}")
+            self._go_to(epoch)
+        self._step_count += 1
+        self.last_epoch = math.floor(epoch)
+        self._apply(self.get_lr())
+
+    def _go_to(self, epoch: float) -> None:
+        """Set T_i and T_cur for `epoch`, counted from the start."""
+        T_0, m = self.T_0, self.T_mult
+        if epoch < T_0:
+            self.T_i, self.T_cur = T_0, epoch
+        elif m == 1:
+            self.T_i, self.T_cur = T_0, epoch % T_0
+        else:
+            # cycle n starts at epoch T_0 * (m^n - 1) / (m - 1); the log can land a hair below an
+            # integer at a restart (log(1000, 10) < 3), so the count is corrected with exact arithmetic
+            n = int(math.log(epoch / T_0 * (m - 1) + 1, m))
+            while T_0 * (m ** (n + 1) - 1) // (m - 1) <= epoch:
+                n += 1
+            while n > 0 and T_0 * (m ** n - 1) // (m - 1) > epoch:
+                n -= 1
+            self.T_cur = epoch - T_0 * (m ** n - 1) / (m - 1)
+            self.T_i = T_0 * m ** n
+
+    def _closed_form(self):
+        self._go_to(self.last_epoch)  # (SequentialLR restarts this scheduler at its epoch 0)
+        return self.get_lr()
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017), stepped once per batch: the lr goes from base_lr up
+    to max_lr over step_size_up steps and back down over step_size_down (default: the same),
+    its amplitude scaled per cycle or per step by `mode` or a `scale_fn` of your own:
+    'triangular' (constant), 'triangular2' (halved every cycle), 'exp_range' (gamma ** step).
+    With cycle_momentum, momentum (or Adam's beta1) moves the opposite way, from max_momentum
+    at base_lr to base_momentum at max_lr.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float], max_lr: float | list[float],
+                 step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | list = 0.8, max_momentum: float | list = 0.9,
+                 last_epoch: int = -1):
+        name = "CyclicLR"
+        _check_optimizer(name, optimizer)
+        base_lrs = _per_group(name, optimizer, "base_lr", base_lr)
+        self.max_lrs = _per_group(name, optimizer, "max_lr", max_lr)
+        for key, values in (("base_lr", base_lrs), ("max_lr", self.max_lrs)):
+            for v in values:
+                check_number(name, key, v)
+        check_number(name, "step_size_up", step_size_up, open_low=True)
+        if step_size_down is not None:
+            check_number(name, "step_size_down", step_size_down)
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' (or give a "
+                             f"scale_fn), got {mode!r}")
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(f"CyclicLR: scale_fn must be a function of the cycle or step, got "
+                            f"{type(scale_fn).__name__} {scale_fn!r}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+        check_number(name, "gamma", gamma, open_low=True)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        # the built-in modes fix what their scale is a function of (as torch)
+        self.scale_mode = scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR: cycle_momentum needs an optimizer with momentum or betas, "
+                                 f"{type(optimizer).__name__} has neither; pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(name, optimizer, "base_momentum", base_momentum)
+            self.max_momentums = _per_group(name, optimizer, "max_momentum", max_momentum)
+            for key, ms in (("base_momentum", self.base_momentums), ("max_momentum", self.max_momentums)):
+                for m in ms:  # Adam's beta1 must stay below 1
+                    check_number(name, key, m, below=1.0 if self.use_beta1 else None)
+            if last_epoch == -1:
+                for group, m, b in zip(optimizer.param_groups, self.max_momentums, self.base_momentums):
+                    self._set_momentum(group, m)
+                    group["max_momentum"] = m
+                    group["base_momentum"] = b
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _set_momentum(self, group: dict, m: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # how far into this cycle, in [0, 1)
+        height = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * height * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, top - (top - low) * height * scale)
+        return lrs
+
+    def state_dict(self):
+        # a function cannot be saved; a callable object keeps its attributes (as torch)
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn_custom")}
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if fn is None or hasattr(fn, "__code__") else dict(fn.__dict__)
+        return state
+
+    def load_state_dict(self, state_dict):
+        self._check_state(state_dict)
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("_scale_fn_custom", None)
+        self.__dict__.update(state_dict)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
