@@ -9,10 +9,12 @@ hands back gradients already shaped like its inputs (see `unbroadcast`).
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 
 from .backend import array_module
 
+_seq = itertools.count()  # each recorded node's place in the order the graph was built (see _as_of)
 _grad_enabled = [True]  # a one-element list: cheaper to read than a module global via a function
 _profiler = [None]  # set by lamina.profile() while it is active
 
@@ -155,6 +157,7 @@ class Function:
             needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             if True in needs:
                 recorded = True
+                ctx.seq = next(_seq)
                 ctx.inputs = args
                 ctx.needs_input_grad = needs
                 if cls.reads_inputs:
@@ -175,6 +178,11 @@ class Function:
     def backward(self, grad):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
+    def uses_value(self, i: int) -> bool:
+        """Whether backward reads input i's value; asked only once that input has changed in
+        place, so ops that know better (x * 2 never reads x) need not refuse."""
+        return True
+
     @property
     def name(self) -> str:
         return type(self).__name__
@@ -184,6 +192,15 @@ def _saves(ctx, out) -> bool:
     """Whether `ctx` kept its output array (or what it views) for backward, as exp, tanh and
     softmax do. Asked only once the output has changed in place, so it costs nothing otherwise."""
     return any(v is out or v is out.base and v is not None for v in vars(ctx).values())
+
+
+def _as_of(a, seq: int):
+    """The tensor that held `a`'s value for a node recorded at `seq`. A node always comes after
+    its inputs', so an input whose node is newer was changed in place since (`x += 1`): its
+    earlier value lives on in the stand-in the in-place op left (lamina/ops/inplace.py)."""
+    while a._ctx is not None and a._ctx.seq > seq:
+        a = a._ctx.rebased
+    return a
 
 
 def _toposort(roots):
@@ -208,8 +225,13 @@ def _toposort(roots):
             )
         stack.append((t, True))
         for a in ctx.inputs:
-            if isinstance(a, Tensor) and a.requires_grad and a._ctx is not None and id(a) not in seen:
-                stack.append((a, False))
+            if isinstance(a, Tensor) and a.requires_grad and a._ctx is not None:
+                if a._ctx.seq > ctx.seq:
+                    a = _as_of(a, ctx.seq)
+                    if a._ctx is None:
+                        continue
+                if id(a) not in seen:
+                    stack.append((a, False))
     return order
 
 
@@ -234,8 +256,8 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
             _deliver(t, g, capture, leaf=False)
         ctx = t._ctx
         if ctx.reads_inputs:
-            for a, v in zip(ctx.inputs, ctx.versions):
-                if isinstance(a, Tensor) and a._vc[0] != v:
+            for i, (a, v) in enumerate(zip(ctx.inputs, ctx.versions)):
+                if isinstance(a, Tensor) and a._vc[0] != v and ctx.uses_value(i):
                     raise RuntimeError(
                         f"backward: a tensor of shape {a.shape} saved by {ctx.name} was modified in place "
                         f"after it was used (version {v} -> {a._vc[0]}), directly or through a view or "
@@ -259,13 +281,19 @@ def _run_backward(roots, root_grads, retain_graph, capture=None):
         for a, need, ga in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
             if not need or ga is None:
                 continue
+            if a._ctx is not None and a._ctx.seq > ctx.seq:
+                a = _as_of(a, ctx.seq)
             if a._ctx is None:
                 _deliver(a, ga, capture)
             else:
                 k = id(a)
                 grads[k] = ga if k not in grads else grads[k] + ga
         if not retain_graph:  # free saved arrays now; a second backward finds no `inputs`
+            seq, rebased = ctx.seq, ctx.__dict__.get("rebased")
             ctx.__dict__.clear()
+            ctx.seq = seq  # still needed to route the edges of nodes not yet walked
+            if rebased is not None:
+                ctx.rebased = rebased
 
 
 def _call_hooks(t, g):

@@ -313,13 +313,11 @@ class Tensor:
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
-    # ---- in place: not recorded in the graph, but versioned -------------------------------
+    # ---- in place: versioned; recorded in the graph when a gradient flows through ------------
+    # Each op has a fast path (no gradient involved: write into the memory) and, when this
+    # tensor or the value written requires grad, the recorded one in lamina/ops/inplace.py.
     def _inplace(self, op: str) -> None:
-        """Check an in-place op is allowed, then bump the version seen by backward."""
-        if self.requires_grad and autograd._grad_enabled[0]:
-            what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
-            raise RuntimeError(f"{op}: in-place op on {what} (shape {self.shape}); wrap it in lamina.no_grad() "
-                               "or use the out-of-place op")
+        """Check the memory can be written, then bump the version seen by backward."""
         if not self._data.flags.writeable:  # NumPy's broadcast views (expand) are read-only
             if 0 in self._data.strides and self._data.size > 1:
                 raise RuntimeError(f"{op}: more than one element of this tensor (shape {self.shape}, an expanded "
@@ -337,39 +335,69 @@ class Tensor:
             raise RuntimeError(f"{op}: value of shape {np.shape(value)} cannot be broadcast to the tensor's shape {self.shape}") from None
         return self
 
-    def copy_(self, src) -> "Tensor":
-        return self._assign(src, "copy_")
+    def _write(self, value, op: str) -> "Tensor":
+        """Overwrite every element with `value` (a number, an array or a Tensor)."""
+        if _inplace_ops.recording(self, value):
+            return _inplace_ops.record(self, lambda s: _inplace_ops.SetItem.apply(s, value, (Ellipsis,)), op, reads=False)
+        return self._assign(value, op)
+
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        return self._write(src, "copy_")
 
     def fill_(self, value) -> "Tensor":
-        return self._assign(value, "fill_")
+        return self._write(value, "fill_")
 
     def zero_(self) -> "Tensor":
-        return self._assign(0, "zero_")
+        return self._write(0, "zero_")
 
     def add_(self, other, alpha=1) -> "Tensor":
+        if _inplace_ops.recording(self, other):
+            return _inplace_ops.record(self, lambda s: ops.add(s, other, alpha=alpha), "add_", reads=False)
         other = other._data if isinstance(other, Tensor) else other
         return self._assign(self._data + (other if alpha == 1 else alpha * other), "add_")
 
     def sub_(self, other, alpha=1) -> "Tensor":
+        if _inplace_ops.recording(self, other):
+            return _inplace_ops.record(self, lambda s: ops.sub(s, other, alpha=alpha), "sub_", reads=False)
         other = other._data if isinstance(other, Tensor) else other
         return self._assign(self._data - (other if alpha == 1 else alpha * other), "sub_")
 
     def mul_(self, other) -> "Tensor":
+        if _inplace_ops.recording(self, other):
+            return _inplace_ops.record(self, lambda s: ops.mul(s, other), "mul_")
         return self._assign(self._data * (other._data if isinstance(other, Tensor) else other), "mul_")
 
-    def div_(self, other) -> "Tensor":
+    def div_(self, other, rounding_mode=None) -> "Tensor":
+        if _inplace_ops.recording(self, other) or rounding_mode is not None:
+            if rounding_mode is not None and not _inplace_ops.recording(self, other):
+                return self._assign(ops.div(self.detach(), other, rounding_mode=rounding_mode)._data, "div_")
+            return _inplace_ops.record(self, lambda s: ops.div(s, other, rounding_mode=rounding_mode), "div_")
         return self._assign(self._data / (other._data if isinstance(other, Tensor) else other), "div_")
 
     def clamp_(self, min=None, max=None) -> "Tensor":
-        return self._assign(array_module(self._data).clip(self._data, min, max), "clamp_")
+        if _inplace_ops.recording(self, min) or _inplace_ops.recording(self, max):
+            return _inplace_ops.record(self, lambda s: ops.clamp(s, min, max), "clamp_")
+        lo = min._data if isinstance(min, Tensor) else min
+        hi = max._data if isinstance(max, Tensor) else max
+        return self._assign(array_module(self._data).clip(self._data, lo, hi), "clamp_")
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        if _inplace_ops.recording(self, value):
+            return _inplace_ops.record(self, lambda s: ops.masked_fill(s, mask, value), "masked_fill_", reads=False)
+        return self._assign(ops.masked_fill(self.detach(), mask, value)._data, "masked_fill_")
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
-        return self._assign(creation._rng(generator).uniform(a, b, self.shape), "uniform_")
+        return self._write(creation._rng(generator).uniform(a, b, self.shape), "uniform_")
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
-        return self._assign(creation._rng(generator).normal(mean, std, self.shape), "normal_")
+        return self._write(creation._rng(generator).normal(mean, std, self.shape), "normal_")
 
     def __setitem__(self, index, value):
+        if _inplace_ops.recording(self, value):
+            _inplace_ops.setitem(self, ops.index_key(index, self.shape, "__setitem__"), value)
+            return
         self._inplace("__setitem__")
         index = ops.index_key(index, self.shape, "__setitem__")
         value = value._data if isinstance(value, Tensor) else value
@@ -530,6 +558,25 @@ def _unwrap(data):
 
 
 from . import autograd, creation, ops  # noqa: E402  (they need the Tensor class defined above)
+
+from .ops import inplace as _inplace_ops  # noqa: E402
+
+
+def _inplace_method(name: str):
+    """x.name_(...): lamina.name(x, ...) written back into x (see lamina/ops/inplace.py)."""
+    def method(self, *args, **kwargs):
+        fn = getattr(ops, name)
+        if any(_inplace_ops.recording(self, a) for a in (self, *args, *kwargs.values())):
+            return _inplace_ops.record(self, lambda s: fn(s, *args, **kwargs), name + "_")
+        return self._assign(fn(self.detach(), *args, **kwargs)._data, name + "_")
+    method.__name__ = name + "_"
+    return method
+
+
+# The in-place twins torch programs use most; each is the out-of-place op, written back.
+for _name in ["abs", "ceil", "cos", "exp", "floor", "log", "neg", "pow", "reciprocal", "relu", "round", "rsqrt",
+              "sigmoid", "sign", "sin", "sqrt", "square", "tanh", "remainder"]:
+    setattr(Tensor, _name + "_", _inplace_method(_name))
 
 # Tensor methods that are the same function as lamina.<name>(tensor, ...).
 for _name in ops.TENSOR_METHODS:

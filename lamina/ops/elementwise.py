@@ -74,6 +74,9 @@ class Sub(Function):
 
 
 class Mul(Function):
+    def uses_value(self, i):  # a's gradient reads b and b's reads a
+        return self.needs_input_grad[1 - i]
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -86,6 +89,9 @@ class Mul(Function):
 
 
 class Div(Function):
+    def uses_value(self, i):  # backward reads b and the output, never a
+        return i == 1
+
     def forward(self, a, b):
         self.a, self.b = a, b
         self.y = a / b

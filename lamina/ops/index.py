@@ -79,7 +79,10 @@ class GetItem(Function):
 
     def forward(self, x, key):
         self.shape, self.dtype, self.key = x.shape, x.dtype, key
-        return x[key]
+        out = x[key]
+        if out.__class__ is not x.__class__ and Ellipsis not in key:  # every dim taken by an int: NumPy
+            out = x[key + (Ellipsis,)]  # copies out a scalar, torch gives a 0-d view (w[0].mul_(2) writes w)
+        return out
 
     def backward(self, g):
         xp = array_module(g)
