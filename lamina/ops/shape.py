@@ -364,6 +364,10 @@ def narrow(input, dim: int, start: int, length: int) -> Tensor:
 
 
 class Pad(Function):
+    """Constant padding is NumPy's pad; the other modes gather: along each padded axis every
+    output position copies one input position (_pad_source), which also serves negative
+    widths (reflect and replicate map positions of the whole input, as PyTorch does)."""
+
     reads_inputs = False
 
     def forward(self, x, widths, mode, value):
@@ -371,27 +375,30 @@ class Pad(Function):
         self.widths, self.mode = widths, mode
         if mode == "constant":
             return xp.pad(x, widths, mode="constant", constant_values=value)
-        return xp.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+        for axis, (lo, hi) in enumerate(widths):
+            if lo or hi:
+                x = xp.take(x, xp.asarray(_pad_source(x.shape[axis], lo, hi, mode)), axis=axis)
+        return x
 
     def backward(self, g):
         xp = array_module(g)
         if self.mode == "constant":
             return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))], None, None, None
-        # Fold each padded axis back: every output position came from one input position.
-        for axis, (lo, hi) in enumerate(self.widths):
+        # Fold each padded axis back, last first: every output position came from one input position.
+        for axis in reversed(range(len(self.widths))):
+            lo, hi = self.widths[axis]
             if lo == 0 and hi == 0:
                 continue
             n = g.shape[axis] - lo - hi
-            src = _pad_source(n, lo, hi, self.mode)
             moved = xp.moveaxis(g, axis, 0)
             acc = xp.zeros((n,) + moved.shape[1:], dtype=g.dtype)
-            xp.add.at(acc, xp.asarray(src), moved)
+            xp.add.at(acc, xp.asarray(_pad_source(n, lo, hi, self.mode)), moved)
             g = xp.moveaxis(acc, 0, axis)
         return g, None, None, None
 
 
 def _pad_source(n, lo, hi, mode):
-    """For each padded position along one axis, the input index it copies."""
+    """For each padded position along one axis of size n, the input index it copies (lo and hi may be negative)."""
     i = np.arange(-lo, n + hi)
     if mode == "replicate":
         return np.clip(i, 0, n - 1)
@@ -402,8 +409,21 @@ def _pad_source(n, lo, hi, mode):
     return np.where(i >= n, period - i, i)
 
 
+def _crop(input, widths):
+    """Negative widths crop: the input cut down, and the widths that are left to pad."""
+    if all(lo >= 0 and hi >= 0 for lo, hi in widths):
+        return input, widths
+    input = input[tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, input.shape))]
+    return input, [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+
+
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...) as in PyTorch."""
+    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...) as in PyTorch; a
+    negative width crops. Modes: constant (`value`), reflect (the edge not repeated),
+    replicate (the edge repeated) and circular (wrapping around once at most).
+
+    >>> F.pad(lamina.ones(1, 3, 4), (1, 2), mode="reflect").shape   # (1, 3, 7)
+    """
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(f"pad: pad {tuple(pad)} must have an even length of at most 2 * ndim for shape {input.shape}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
@@ -411,14 +431,24 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
         widths[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
-    if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative padding crops
-        crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, input.shape))
-        input = input[crop]
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    if mode == "reflect":
-        for (lo, hi), s in zip(widths, input.shape):
-            if max(lo, hi) >= s and (lo or hi):
-                raise RuntimeError(f"pad: reflect padding {(lo, hi)} must be smaller than the dim size {s} (shape {input.shape})")
+    for d, ((lo, hi), s) in enumerate(zip(widths, input.shape)):
+        if s + lo + hi < 0:
+            raise RuntimeError(f"pad: dim {d} of size {s} with padding {(lo, hi)} would have a negative size "
+                               f"{s + lo + hi} (shape {input.shape})")
+        if mode == "reflect" and (lo > 0 or hi > 0) and max(lo, hi) >= s:
+            raise RuntimeError(f"pad: reflect padding {(lo, hi)} of dim {d} must be smaller than its size {s} "
+                               f"(shape {input.shape})")
+        if mode == "replicate" and (lo > 0 or hi > 0) and s == 0:
+            raise RuntimeError(f"pad: replicate padding {(lo, hi)} of dim {d} needs a non-empty dim (shape {input.shape})")
+    if mode in ("constant", "circular"):  # these crop first, then pad what is left (as PyTorch)
+        input, widths = _crop(input, widths)
+    if mode == "circular":
+        for d, ((lo, hi), s) in enumerate(zip(widths, input.shape)):
+            if max(lo, hi) > s:
+                raise RuntimeError(f"pad: circular padding {(lo, hi)} of dim {d} is larger than its size {s} "
+                                   f"(shape {input.shape}): it would wrap around more than once")
+    if not any(lo or hi for lo, hi in widths):
+        mode = "constant"  # nothing (more) to pad: a copy, as PyTorch returns
     return Pad.apply(input, tuple(widths), mode, value)
 
 
