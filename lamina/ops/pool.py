@@ -8,8 +8,9 @@ windows do not overlap (kernel == stride, the common case) each input element be
 one slice, so the backward is plain assignment; overlapping windows add into the slices.
 Nothing loops over batch or channels, and nothing scatters with add.at.
 
-Adaptive average pooling and interpolation are linear maps along each spatial axis, so
-they are products with small (out, in) matrices, composed from matmul: no backward here.
+Adaptive average pooling and interpolation are linear maps along each spatial axis, so they
+are products with small (out, in) matrices, composed from matmul: no backward here (nearest
+interpolation is a gather, index_select along each axis).
 1-D pooling is the 2-D op with a height of 1.
 """
 from __future__ import annotations
@@ -399,45 +400,94 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 
 # ---- interpolation ----------------------------------------------------------------------------
-def _resample_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale) -> np.ndarray:
-    """(out, in) weights of 1-D nearest or linear resampling, with PyTorch's source coordinates.
+def _nearest_source(n_in: int, n_out: int, exact: bool, scale) -> np.ndarray:
+    """The input index each output index copies: floor(dst * ratio) ('nearest', PyTorch's legacy
+    rule) or floor((dst + 0.5) * ratio) ('nearest-exact'), ratio in float32 as PyTorch computes it.
     `scale` is the user's scale_factor (PyTorch then maps with 1/scale_factor, not in/out)."""
+    ratio = np.float32(1.0 / scale if scale else n_in / n_out)
+    dst = np.arange(n_out).astype(np.float32) + np.float32(0.5 if exact else 0.0)
+    return np.minimum(np.floor(dst * ratio).astype(np.int64), n_in - 1)
+
+
+def _cubic_weights(t, a: float = -0.75):
+    """Keys' cubic convolution weights of the four taps around a point at fraction t (PyTorch's A)."""
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _resample_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale) -> np.ndarray:
+    """(out, in) weights of 1-D linear or cubic resampling, with PyTorch's source coordinates."""
     dst = np.arange(n_out)
     m = np.zeros((n_out, n_in))
-    if mode == "nearest":
-        ratio = np.float32(1.0 / scale if scale else n_in / n_out)  # PyTorch computes this in float32
-        src = np.minimum(np.floor(dst.astype(np.float32) * ratio).astype(np.int64), n_in - 1)
-        m[dst, src] = 1.0
-        return m
     if align_corners:
         src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
     else:
         ratio = 1.0 / scale if scale else n_in / n_out
-        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
+        src = (dst + 0.5) * ratio - 0.5
+        if mode == "linear":
+            src = np.maximum(src, 0.0)  # cubic keeps negative coordinates (its taps are clamped instead)
+    i0 = np.floor(src).astype(np.int64)
     frac = src - i0
+    if mode == "cubic":
+        for k, w in enumerate(_cubic_weights(frac)):
+            np.add.at(m, (dst, np.clip(i0 - 1 + k, 0, n_in - 1)), w)  # taps past an edge read the edge
+        return m
+    i0 = np.minimum(i0, n_in - 1)
     m[dst, i0] = 1.0 - frac
-    m[dst, i1] += frac  # rows are distinct, so this fancy add has no repeated index
+    m[dst, np.minimum(i0 + 1, n_in - 1)] += frac  # rows are distinct, so this fancy add has no repeated index
     return m
+
+
+def _along_axes(x: Tensor, mats) -> Tensor:
+    """Apply one (out, in) matrix along each spatial axis of x (N, C, *S): the last axis is a
+    right product, each earlier one a left product over x viewed (lead, n, rest)."""
+    y = x @ mats[-1].t()  # (..., W) @ (W, ow)
+    for axis in range(y.ndim - 2, 1, -1):
+        shape, m = y.shape, mats[axis - 2]
+        lead, rest = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
+        y = (m @ y.reshape(lead, shape[axis], rest)).reshape(shape[:axis] + (m.shape[0],) + shape[axis + 1:])
+    return y
+
+
+def _uint8_pass(a, m: np.ndarray, axis: int):
+    """One axis of PyTorch's uint8 resampling: the weights in fixed point (as many bits as fit
+    an int16 for the largest), an integer sum rounded half up, saturated to 0..255."""
+    bits = 0
+    while bits < 22 and int(0.5 + np.abs(m).max() * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    w = np.where(m < 0, np.ceil(m * (1 << bits) - 0.5), np.floor(m * (1 << bits) + 0.5)).astype(np.int64)
+    acc = np.moveaxis(np.tensordot(a.astype(np.int64), w, axes=([axis], [1])), -1, axis)
+    return np.clip((acc + (1 << (bits - 1))) >> bits, 0, 255).astype(np.uint8)
+
+
+_MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3), "linear": (1,), "bilinear": (2,),
+          "bicubic": (2,), "trilinear": (3,)}
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
-    """Resize an (N, C, L) or (N, C, H, W) input by `size` or `scale_factor`: 'nearest', 'linear' (3-D)
-    or 'bilinear' (4-D), each a product with one (out, in) matrix per spatial axis.
+    """Resize an (N, C, L), (N, C, H, W) or (N, C, D, H, W) input by `size` or `scale_factor`.
+    'nearest' and 'nearest-exact' pick one input cell per output cell (any dtype); 'linear',
+    'bilinear', 'trilinear', 'bicubic' and 'area' (adaptive average pooling) are products with
+    one (out, in) matrix per spatial axis. uint8 images are resampled as PyTorch does them, in
+    fixed point and rounded (bilinear only).
 
     >>> F.interpolate(lamina.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape   # (1, 3, 16, 16)
     """
     nd = input.ndim - 2
-    if nd not in (1, 2):
-        raise NotImplementedError(f"interpolate: expected a 3-D or 4-D input, got shape {input.shape}")
-    allowed = {"nearest": (1, 2), "linear": (1,), "bilinear": (2,)}
-    if mode not in allowed or nd not in allowed[mode]:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported for a {input.ndim}-D input "
-                                  f"(shape {input.shape}); use 'nearest', 'linear' (3-D) or 'bilinear' (4-D)")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("interpolate: align_corners only has an effect with mode 'linear' or 'bilinear'")
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(f"interpolate: expected a 3-D, 4-D or 5-D input, got shape {input.shape}")
+    if mode not in _MODES or nd not in _MODES[mode]:
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported for a {input.ndim}-D input (shape {input.shape}); use "
+            f"'nearest', 'nearest-exact', 'area', or {['linear', 'bilinear or bicubic', 'trilinear'][nd - 1]!r}")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError("interpolate: align_corners only has an effect with mode 'linear', 'bilinear', 'bicubic' "
+                         "or 'trilinear'")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     if (size is None) == (scale_factor is None):
@@ -455,12 +505,31 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             scales = (None,) * nd
     if min(out) < 1:
         raise ValueError(f"interpolate: output size {out} from input shape {input.shape} must be positive")
-    mats = [_constant(_resample_matrix(n, o, "nearest" if mode == "nearest" else "linear", bool(align_corners), s),
-                      input) for n, o, s in zip(spatial, out, scales)]
-    y = input @ mats[-1].t()  # the last axis: (..., W) @ (W, ow)
-    if nd == 2:
-        y = mats[0] @ y  # (oh, H) @ (N, C, H, ow)
-    return y
+    if mode in ("nearest", "nearest-exact"):
+        from .index import index_select
+
+        y = input
+        for axis, (n, o, s) in enumerate(zip(spatial, out, scales)):
+            if n != o or s:
+                idx = to_device(_nearest_source(n, o, mode == "nearest-exact", s), device_of(input._data))
+                y = index_select(y, axis + 2, Tensor._make(idx, None))
+        return y
+    if mode == "area":
+        return _along_axes(input, [_constant(_mean_matrix(n, o), input) for n, o in zip(spatial, out)])
+    kind = "cubic" if mode == "bicubic" else "linear"
+    mats = [_resample_matrix(n, o, kind, bool(align_corners), s) for n, o, s in zip(spatial, out, scales)]
+    if input.dtype == np.uint8:
+        if mode != "bilinear":
+            raise NotImplementedError(f"interpolate: uint8 input is supported with mode 'bilinear' (and nearest), "
+                                      f"not {mode!r}")
+        a = input._data if isinstance(input._data, np.ndarray) else input._data.get()
+        for axis in (3, 2):  # width first, then height, as PyTorch
+            if a.shape[axis] != mats[axis - 2].shape[0]:
+                a = _uint8_pass(a, mats[axis - 2], axis)
+        return Tensor._make(to_device(a, device_of(input._data)), None)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"interpolate: mode {mode!r} needs a floating-point input, got {input.dtype}")
+    return _along_axes(input, [_constant(m, input) for m in mats])
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:

@@ -364,24 +364,12 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins to an (od, oh, ow) output: one (out, in) mean matrix per axis."""
-    from .pool import _constant, _mean_matrix, _output_size
+    from .pool import _along_axes, _constant, _mean_matrix, _output_size
 
     x, unbatched = _batched("adaptive_avg_pool3d", input, 3)
     out = _output_size("adaptive_avg_pool3d", output_size, x.shape[2:])
     y = _along_axes(x, [_constant(_mean_matrix(n, o), x) for n, o in zip(x.shape[2:], out)])
     return y.squeeze(0) if unbatched else y
-
-
-def _along_axes(x: Tensor, mats) -> Tensor:
-    """Apply one (out, in) matrix along each trailing spatial axis of x (N, C, *S), last axis first."""
-    nd = len(mats)
-    y = x @ mats[-1].t()  # (..., ow)
-    for i in range(nd - 2, -1, -1):
-        shape = y.shape
-        axis = 2 + i
-        lead, rest = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
-        y = (mats[i] @ y.reshape(lead, shape[axis], rest)).reshape(shape[:axis] + (mats[i].shape[0],) + shape[axis + 1:])
-    return y
 
 
 # ---- unpooling ---------------------------------------------------------------------------------

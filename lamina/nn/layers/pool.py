@@ -152,7 +152,8 @@ class AdaptiveMaxPool1d(_AdaptivePool):
 
 
 class Upsample(Module):
-    """Resize by `size` or `scale_factor`: mode 'nearest', 'linear' (3-D input) or 'bilinear' (4-D).
+    """Resize by `size` or `scale_factor`: mode 'nearest', 'nearest-exact', 'area', 'linear' (3-D input),
+    'bilinear' or 'bicubic' (4-D), 'trilinear' (5-D).
 
     >>> nn.Upsample(scale_factor=2, mode="bilinear")(lamina.randn(1, 3, 8, 8)).shape   # (1, 3, 16, 16)
     """
@@ -165,9 +166,9 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input):
-        if input.ndim not in (3, 4):
-            raise RuntimeError(f"{type(self).__name__}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, "
-                               f"got shape {tuple(input.shape)}")
+        if input.ndim not in (3, 4, 5):
+            raise RuntimeError(f"{type(self).__name__}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D "
+                               f"(N, C, D, H, W) input, got shape {tuple(input.shape)}")
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
