@@ -139,3 +139,49 @@ def test_saving_a_module_points_to_state_dict(tmp_path):
     with pytest.raises(TypeError, match=r"whole SGD.*state_dict\(\)"):
         lamina.save({"opt": lamina.optim.SGD(model.parameters(), lr=0.1)}, tmp_path / "o.safetensors")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_parameter_containers_name_like_torch():
+    names = {}
+    for m in (torch, lamina):
+        class Net(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pl = m.nn.ParameterList([m.nn.Parameter(m.ones(2)), m.zeros(3)])  # a plain tensor becomes one
+                self.pd = m.nn.ParameterDict({"a": m.nn.Parameter(m.ones(1)), "b": m.zeros(2)})
+        net = Net()
+        names[m] = [(n, tuple(p.shape)) for n, p in net.named_parameters()]
+        assert isinstance(net.pl[1], m.nn.Parameter) and net.pd["b"].requires_grad and "a" in net.pd
+    assert names[lamina] == names[torch]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_matches_torch(mode):
+    weights = np.random.default_rng(0).standard_normal((10, 3))
+    idx, off = np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 4, 4, 6])  # the second bag is empty
+    got = []
+    for m in (torch, lamina):
+        bag = m.nn.EmbeddingBag(10, 3, mode=mode, dtype=m.float64, padding_idx=None if mode == "max" else 2)
+        with m.no_grad():
+            bag.weight.copy_(m.tensor(weights))
+        psw = m.tensor(np.linspace(0.5, 2, 8), requires_grad=True) if mode == "sum" else None
+        out = bag(m.tensor(idx), m.tensor(off), per_sample_weights=psw)
+        (out * m.tensor(np.arange(12.0).reshape(4, 3))).sum().backward()
+        rows = m.nn.functional.embedding_bag(m.tensor(np.array([[1, 2, 3], [4, 4, 0]])), m.tensor(weights), mode=mode)
+        got.append([out.detach().numpy(), bag.weight.grad.numpy(), rows.numpy()] + ([psw.grad.numpy()] if psw is not None else []))
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_channel_dropout_as_torch():
+    lamina.manual_seed(0)
+    y = lamina.nn.Dropout1d(0.5)(lamina.ones(4, 3, 8))
+    assert (y.numpy().std(-1) == 0).all() and set(np.unique(y.numpy())) <= {0.0, 2.0}  # one draw per (N, C)
+    y = lamina.nn.functional.dropout3d(lamina.ones(2, 3, 2, 2, 2))
+    assert (y.numpy().reshape(2, 3, -1).std(-1) == 0).all()
+    with pytest.warns(UserWarning, match="2-D input"):
+        lamina.nn.functional.dropout2d(lamina.ones(4, 6))
+    with pytest.warns(UserWarning, match="3-D input"):
+        y = lamina.nn.Dropout2d()(lamina.ones(2, 5, 16))
+    assert (y.numpy().std(-1) == 0).all()  # taken as (N, C, L): one draw per (N, C), as torch
+    lamina.nn.LSTM(3, 4).flatten_parameters()  # a no-op, as scripts call it

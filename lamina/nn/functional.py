@@ -8,9 +8,11 @@ written here is composed from primitives and has no backward of its own.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..backend import to_device as _to_device
+from ..backend import CPU as _CPU, to_device as _to_device
 from ..creation import _rng
 from ..ops import elu, gelu, leaky_relu, log_softmax, one_hot, pad, relu, silu, softmax, softplus  # noqa: F401
 from ..ops import sigmoid, tanh  # noqa: F401
@@ -46,16 +48,42 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * _keep_mask(input, input.shape, p)
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability p."""
-    _check_p(p, "dropout2d")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
+def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int, op: str) -> Tensor:
+    """Zero whole channels: one draw per (N, C) of an (N, C, *spatial) input, or per C of (C, *spatial)."""
+    _check_p(p, op)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{op}: expected a {spatial + 1}-D or {spatial + 2}-D input, got shape {input.shape}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    return input * _keep_mask(input, input.shape[:-2] + (1, 1), p)  # one draw per (N, C)
+    return input * _keep_mask(input, input.shape[:-spatial] + (1,) * spatial, p)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability p."""
+    return _channel_dropout(input, p, training, 1, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability p.
+
+    As torch: a 2-D input is dropped element by element and a 3-D one is taken as (N, C, L),
+    each with a warning, since neither is what dropout2d is for."""
+    if input.ndim == 2:
+        warnings.warn("dropout2d: received a 2-D input, which is dropped element by element; use dropout "
+                      "for that (dropout2d is for (N, C, H, W) or (C, H, W) inputs)", UserWarning, stacklevel=2)
+        return dropout(input, p, training)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input, taken as (N, C, L) with one draw per channel, as torch "
+                      "does today; use dropout1d for that", UserWarning, stacklevel=2)
+        return _channel_dropout(input, p, training, 1, "dropout2d")
+    return _channel_dropout(input, p, training, 2, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _channel_dropout(input, p, training, 3, "dropout3d")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -100,3 +128,58 @@ from . import losses as _losses  # noqa: E402
 
 globals().update({name: getattr(_losses, name) for name in getattr(_losses, "FUNCTIONS", [])})
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sum, mean or max of the embeddings in each bag: the rows of a 2-D `input`, or the runs
+    of a 1-D `input` that start at `offsets`. Bags are padded to one length and masked, so the
+    whole thing is an embedding lookup and one masked reduction (an empty bag gives zeros)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights only works with mode='sum', got mode={mode!r}")
+    idx = np.asarray(_to_device(input._data, _CPU))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding_bag: input must hold integer indices, got {idx.dtype}")
+    psw = per_sample_weights
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets must be None when input is 2-D (each row is a bag)")
+        rows, keep = idx, np.ones(idx.shape, bool)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets are required when input is 1-D")
+        off = np.asarray(_to_device(offsets._data, _CPU)).astype(np.int64)
+        if off.ndim != 1 or (off.size and (off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] > idx.size)):
+            raise ValueError(f"embedding_bag: offsets must be a 1-D increasing sequence starting at 0 and within "
+                             f"the input's {idx.size} indices, got {off.tolist()[:10]}")
+        starts = off[:-1] if include_last_offset else off
+        ends = np.append(starts[1:], off[-1] if include_last_offset else idx.size)
+        lengths = ends - starts
+        width = max(int(lengths.max(initial=0)), 1)
+        pos = starts[:, None] + np.arange(width)  # (bags, width) positions into input
+        keep = np.arange(width) < lengths[:, None]
+        pos = np.where(keep, pos, 0)
+        rows = idx[pos] if idx.size else np.zeros(pos.shape, idx.dtype)
+        if psw is not None:
+            psw = psw[Tensor._make(_to_device(pos, psw.device), None)]
+    else:
+        raise ValueError(f"embedding_bag: input must be 1-D (with offsets) or 2-D, got shape {input.shape}")
+    if padding_idx is not None:
+        keep = keep & (rows != padding_idx % weight.shape[0])
+    emb = embedding(Tensor._make(_to_device(rows, weight.device), None), weight, None, max_norm, norm_type,
+                    scale_grad_by_freq)  # (bags, width, dim)
+    mask = Tensor._make(_to_device(keep[..., None], weight.device), None)
+    if psw is not None:
+        emb = emb * psw.unsqueeze(-1)
+    if mode == "max":
+        out = emb.masked_fill(~mask, float("-inf")).amax(1)
+        return out.masked_fill(~mask.any(1), 0.0)  # an empty bag gives zeros, as torch
+    total = (emb * mask).sum(1)
+    if mode == "sum":
+        return total
+    count = Tensor._make(_to_device(np.maximum(keep.sum(1, keepdims=True), 1).astype(weight.dtype), weight.device), None)
+    return total / count

@@ -15,8 +15,8 @@ from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
 
-__all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Sequential", "ModuleList", "ModuleDict", "Embedding",
-           "Dropout", "Dropout2d"]
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "Embedding", "EmbeddingBag", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Linear(Module):
@@ -237,6 +237,91 @@ class ModuleDict(Module):
         return m
 
 
+def _as_parameter(value):
+    """torch's parameter containers turn a plain tensor into a Parameter."""
+    from ...tensor import Tensor
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(_Indexed):
+    """A list of Parameters whose parent finds them ("weights.0", "weights.1", ...)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def append(self, value):
+        object.__setattr__(self, str(len(self)), _as_parameter(value))
+        return self
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(self._list()[idx])
+        return super().__getitem__(idx)
+
+    def __setitem__(self, idx: int, value) -> None:
+        object.__setattr__(self, str(self._index(idx)), _as_parameter(value))
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+                         for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of Parameters, each under its key ("params.alpha")."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if key not in self:
+            raise KeyError(f"ParameterDict: no parameter named {key!r}; have {list(self.keys())}")
+        return vars(self)[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str) or not key or key.startswith("_") or "." in key or key == "training":
+            raise KeyError(f"ParameterDict: key {key!r} must be a non-empty string without '.' or a leading '_'")
+        object.__setattr__(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self.keys()
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def keys(self) -> list:
+        return [k for k in vars(self) if not k.startswith("_") and k != "training"]
+
+    def values(self) -> list:
+        return [vars(self)[k] for k in self.keys()]
+
+    def items(self) -> list:
+        return [(k, vars(self)[k]) for k in self.keys()]
+
+    def update(self, parameters) -> None:
+        for k, v in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[k] = v
+
+    def pop(self, key: str):
+        v = self[key]
+        del self[key]
+        return v
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+
 # ---- lookup and regularisation -----------------------------------------------------------
 class Embedding(Module):
     """A table of num_embeddings vectors of size embedding_dim, looked up by integer index.
@@ -295,6 +380,49 @@ class Embedding(Module):
         return s
 
 
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (torch.nn.EmbeddingBag); weight ~ N(0, 1)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight=None,
+                 include_last_offset: bool = False, padding_idx: int | None = None, device=None, dtype=None):
+        super().__init__()
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        if sparse:
+            raise NotImplementedError("EmbeddingBag: sparse gradients are not supported (lamina has no sparse tensors)")
+        self.num_embeddings, self.embedding_dim, self.mode = num_embeddings, embedding_dim, mode
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.include_last_offset = include_last_offset
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"EmbeddingBag: padding_idx {padding_idx} must be within num_embeddings {num_embeddings}")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device))
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                with no_grad():
+                    self.weight[padding_idx] = 0
+        else:
+            self.weight = Parameter(_weight)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, **kwargs) -> "EmbeddingBag":
+        bag = cls(*embeddings.shape, _weight=embeddings, **kwargs)
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, False, per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}" + (
+            f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+
+
 class Dropout(Module):
     """During training zero each element with probability p and scale the rest by 1/(1-p);
     in eval mode, the identity. Draws from lamina's default generator (lamina.manual_seed)."""
@@ -312,8 +440,22 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) inputs with probability p."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
+
+
 class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) inputs with probability p (for conv feature maps)."""
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) inputs with probability p."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)

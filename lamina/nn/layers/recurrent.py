@@ -73,6 +73,9 @@ class RNNBase(Module):
                 s += f", {k}={getattr(self, k)}"
         return s
 
+    def flatten_parameters(self) -> None:
+        """torch compacts cuDNN's weight buffer here; lamina's weights are always usable as they are."""
+
     def _params(self, k: int, d: int):
         """(w_ih, w_hh, b_ih, b_hh, w_hr) of layer k, direction d; None for those not there."""
         sfx = "_reverse" if d else ""
