@@ -67,7 +67,7 @@ class _ConvNd(Module):
     def _check(self, input) -> None:
         """A clear error for a wrong rank or channel count, naming the layer and the expected shape."""
         name, n = type(self).__name__, self.nd
-        dims = "H, W" if n == 2 else "L"
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
         if input.ndim not in (n + 1, n + 2):
             raise RuntimeError(f"{name}: expected a {n + 2}-D input (N, C, {dims}) or an unbatched {n + 1}-D "
                                f"input (C, {dims}), got shape {tuple(input.shape)}")

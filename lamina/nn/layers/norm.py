@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d/2d, LayerNorm, GroupNorm, RMSNorm, with PyTorch's
+"""Normalisation layers: BatchNorm1d/2d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, RMSNorm, with PyTorch's
 parameter and buffer names (weight, bias, running_mean, running_var, num_batches_tracked)."""
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from ... import backend, creation
 from .. import functional as F
 from ..module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "InstanceNorm3d"]
 
 
 def _shape(normalized_shape) -> tuple:
@@ -75,6 +76,52 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) inputs, per channel C."""
 
     _dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Each (sample, channel) plane normalised by its own statistics (F.instance_norm).
+    PyTorch's defaults differ from batch norm's: no affine parameters and no running
+    statistics. With track_running_stats, training updates them (the batch mean of each
+    sample's update) and eval mode normalises by them; num_batches_tracked is kept but, as in
+    PyTorch, not counted."""
+
+    nd = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype)
+
+    def forward(self, input):
+        name, n = type(self).__name__, self.nd
+        if input.ndim not in (n + 1, n + 2):
+            raise ValueError(f"{name}: expected {n + 1}D (unbatched) or {n + 2}D input (got {input.ndim}D input "
+                             f"of shape {input.shape})")
+        unbatched = input.ndim == n + 1
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got shape {input.shape}")
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or unbatched (C, L) inputs."""
+
+    nd = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) inputs (style transfer, GAN generators)."""
+
+    nd = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or unbatched (C, D, H, W) inputs."""
+
+    nd = 3
 
 
 class LayerNorm(Module):

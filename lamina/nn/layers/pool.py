@@ -14,7 +14,7 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1
 
 def _check_rank(layer: Module, input, nd: int) -> None:
     if input.ndim not in (nd + 1, nd + 2):
-        dims = "H, W" if nd == 2 else "L"
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
         raise RuntimeError(f"{type(layer).__name__}: expected a {nd + 2}-D input (N, C, {dims}) or an unbatched "
                            f"{nd + 1}-D input (C, {dims}), got shape {tuple(input.shape)}")
 
