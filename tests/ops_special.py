@@ -95,8 +95,41 @@ OPS = {
     "logit": (lambda m, x: m.logit(x) + m.logit(x, eps=0.2), U, dict(low=0.05, high=0.95)),
     "logit-edges": (lambda m, x: m.logit(x) + m.logit(x, eps=0.1), [((6,),)],
                     dict(inputs=[np.array([0.0, 0.05, 0.1, 0.5, 1.0, 1.5])], fd=False)),
+    # activations (lamina.nn.functional)
+    "hardsigmoid": (lambda m, x: F(m).hardsigmoid(x * 4), U, {}),
+    "hardswish": (lambda m, x: F(m).hardswish(x * 4), U, {}),
+    "hardtanh": (lambda m, x: F(m).hardtanh(x) + F(m).hardtanh(x, -0.5, 1.5), U, {}),
+    "relu6": (lambda m, x: F(m).relu6(x * 5), U, {}),
+    "threshold": (lambda m, x: F(m).threshold(x, 0.3, -2.0), U, {}),
+    "softshrink": (lambda m, x: F(m).softshrink(x) + F(m).softshrink(x, 1.2), U, {}),
+    "hardshrink": (lambda m, x: F(m).hardshrink(x) + F(m).hardshrink(x, lambd=1.2), U, {}),
+    "kinks": (lambda m, x: (F(m).hardsigmoid(x), F(m).hardswish(x), F(m).hardtanh(x, -3.0, 3.0), F(m).relu6(x + 3),
+                            F(m).threshold(x, 3.0, 0.5), F(m).softshrink(x, 3.0), F(m).hardshrink(x, 3.0),
+                            F(m).celu(x, 2.0), F(m).selu(x), F(m).prelu(x, const(m, [0.2], x.dtype))),
+              [((7,),)], dict(inputs=[np.array([-3.0, 3.0, 0.0, -4.0, 4.0, -1.0, 2.0])], fd=False)),
+    "softsign": (lambda m, x: F(m).softsign(x * 3), U, {}),
+    "tanhshrink": (lambda m, x: F(m).tanhshrink(x), U, {}),
+    "celu": (lambda m, x: F(m).celu(x) + F(m).celu(x, alpha=0.5), U, {}),
+    "selu": (lambda m, x: F(m).selu(x), U, {}),
+    "mish": (lambda m, x: F(m).mish(x * 3), U, {}),
+    "softmin": (lambda m, x: F(m).softmin(x, dim=-1) + F(m).softmin(x, 0), U[:3] + U[4:], {}),
+    "prelu": (lambda m, x, w: F(m).prelu(x, w), [((2, 3, 4), (3,)), ((2, 3), (1,)), ((4,), (1,)), ((), (1,)),
+                                                 ((2, 3, 2, 2), (3,)), ((2, 3), ())], {}),
+    "glu": (lambda m, x: F(m).glu(x) + F(m).glu(x.transpose(0, -1), 0).transpose(0, -1), [((3, 4),), ((2, 3, 6),)], {}),
+    "rrelu": (lambda m, x: F(m).rrelu(x) + F(m).rrelu(x, 0.2, 0.4, training=False), U, {}),
 }
 
-EXTREMES = {}
-AUDITED = []
-NO_TAILS = set()
+EXTREMES = {  # name: (fn(m, *inputs), inputs), far out in the tails (see test_ops.py)
+    # not +-1e4: there torch's float32 gradient (x / (|x| + 1) composed, which cancels) is 1e-4 off
+    # and ours (1 / (1 + |x|)^2) right; test_activations_more.py checks that point against float64
+    "softsign": (lambda m, x: F(m).softsign(x), [X[1:5]]),
+    "tanhshrink": (lambda m, x: F(m).tanhshrink(x), [X]),
+    "celu": (lambda m, x: (F(m).celu(x), F(m).celu(x, alpha=3.0)), [X]),
+    "selu": (lambda m, x: F(m).selu(x), [X]),
+    "mish": (lambda m, x: F(m).mish(x), [X]),
+    "softmin": (lambda m, x: F(m).softmin(x, dim=0), [X]),
+    "glu": (lambda m, x: F(m).glu(x, dim=1), [np.stack([X, X[::-1]], 1)]),
+}
+AUDITED = list(EXTREMES)
+NO_TAILS = {"hardsigmoid", "hardswish", "hardtanh", "relu6", "threshold", "softshrink", "hardshrink", "prelu",
+            "rrelu"}  # piecewise linear (hardswish piecewise quadratic): nothing to overflow or underflow

@@ -17,6 +17,10 @@ from ..creation import _rng
 from ..ops import elu, gelu, leaky_relu, log_softmax, one_hot, pad, relu, silu, softmax, softplus  # noqa: F401
 from ..ops import sigmoid, tanh  # noqa: F401
 from ..ops.activation import logsigmoid  # noqa: F401
+from ..ops.activation import (  # noqa: F401
+    celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, mish, prelu, relu6, rrelu, selu, softmin, softshrink,
+    softsign, tanhshrink, threshold,
+)
 from ..ops import clamp as _clamp, rsqrt as _rsqrt
 from ..ops.dense import embedding, linear  # noqa: F401
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, unbroadcast
 from ..backend import array_module, blockwise
 from ..tensor import Tensor
-from .elementwise import _float
+from .elementwise import _float, operands
 from .reduce import rowdot, rowsum
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -295,3 +295,221 @@ def log_softmax(input, dim=None, dtype=None) -> Tensor:
     """x - logsumexp(x) along `dim`."""
     x = _float(input) if dtype is None else input.to(dtype)
     return LogSoftmax.apply(x, _dim(x, dim, "log_softmax"))
+
+
+# ---- the rest of torch's activations (issue 14) ------------------------------------------------
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Gated(Function):
+    """A piecewise-linear y = fn(x) of slope 1 where its mask holds and 0 elsewhere (hardtanh,
+    threshold, the shrinks): fn returns (y, mask), and backward is g * mask. Where the pieces meet,
+    the mask is what torch's backward uses (hardtanh's gradient is 0 at min_val and max_val)."""
+
+    reads_inputs = False
+
+    def forward(self, x, fn):
+        y, self.mask = fn(x)
+        return y
+
+    def backward(self, g):
+        return g * self.mask, None
+
+
+class Hardsigmoid(Function):
+    def forward(self, x):
+        self.x = x
+        return array_module(x).clip(x + 3, 0, 6) / 6
+
+    def backward(self, g):
+        x = self.x
+        return g * (((x > -3) & (x < 3)) * (1 / 6))
+
+
+class Hardswish(Function):
+    def forward(self, x):
+        self.x = x
+        return x * (array_module(x).clip(x + 3, 0, 6) / 6)
+
+    def backward(self, g):  # 0 up to -3 (included, as torch), x/3 + 1/2 below 3, then 1
+        xp, x = array_module(g), self.x
+        return g * xp.where(x <= -3, 0, xp.where(x < 3, x / 3 + 0.5, 1)).astype(g.dtype, copy=False)
+
+
+class CELU(Function):
+    def forward(self, x, alpha):
+        xp = array_module(x)
+        self.x, self.alpha, self.mask = x, alpha, x > 0
+        return xp.where(self.mask, x, alpha * xp.expm1(xp.minimum(x, 0) / alpha))
+
+    def backward(self, g):  # exp(x / alpha) below 0
+        xp = array_module(g)
+        return xp.where(self.mask, g, g * xp.exp(xp.minimum(self.x, 0) / self.alpha)), None
+
+
+class Mish(Function):
+    def forward(self, x):
+        xp = array_module(x)
+        self.x = x
+        sp = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus, stable at both tails
+        self.t = xp.tanh(sp)
+        return x * self.t
+
+    def backward(self, g):  # tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)
+        x, t = self.x, self.t
+        return g * (t + x * _sigmoid(x) * (1 - t * t))
+
+
+class PReLU(Function):
+    def forward(self, x, w):
+        self.x, self.w, self.mask = x, w, x > 0
+        return array_module(x).where(self.mask, x, w * x)
+
+    def backward(self, g):
+        xp = array_module(g)
+        nx, nw = self.needs_input_grad
+        gx = xp.where(self.mask, g, g * self.w) if nx else None
+        gw = unbroadcast(xp.where(self.mask, 0, g * self.x), self.w.shape) if nw else None
+        return gx, gw
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    return Hardsigmoid.apply(_float(input))
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """x * hardsigmoid(x) (MobileNetV3)."""
+    return Hardswish.apply(_float(input))
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val); the gradient is 1 strictly between the two."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+
+    def fn(x):
+        return array_module(x).clip(x, min_val, max_val), (x > min_val) & (x < max_val)
+    return Gated.apply(input, fn)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    def fn(x):
+        keep = x > threshold
+        return array_module(x).where(keep, x, value).astype(x.dtype, copy=False), keep
+    return Gated.apply(input, fn)
+
+
+def _check_lambd(lambd: float, op: str) -> None:
+    if not lambd >= 0:
+        raise ValueError(f"{op}: lambd must be >= 0, got {lambd}")
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (both ends included)."""
+    _check_lambd(lambd, "softshrink")
+
+    def fn(x):
+        keep = array_module(x).abs(x) > lambd
+        return (x - array_module(x).sign(x) * lambd) * keep, keep
+    return Gated.apply(_float(input), fn)
+
+
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    def fn(x):
+        keep = array_module(x).abs(x) > lambd
+        return x * keep, keep
+    return Gated.apply(_float(input), fn)
+
+
+class Softsign(Function):
+    # one primitive rather than x / (1 + |x|) composed: the composed gradient, 1/d - x sign(x)/d^2,
+    # cancels (torch's float32 gradient at 1e4 is 1e-4 off); 1/d^2 directly is exact
+    def forward(self, x):
+        self.d = array_module(x).abs(x) + 1
+        return x / self.d
+
+    def backward(self, g):
+        return g / (self.d * self.d)
+
+
+def softsign(input) -> Tensor:
+    """x / (1 + |x|)."""
+    return Softsign.apply(_float(input))
+
+
+def tanhshrink(input) -> Tensor:
+    """x - tanh(x)."""
+    x = _float(input)
+    return x - x.tanh()
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)): ELU that stays C1 for any alpha."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x)")
+    return CELU.apply(_float(input), alpha)
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return ELU.apply(_float(input), _SELU_ALPHA) * _SELU_SCALE
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return Mish.apply(_float(input))
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along `dim`."""
+    return softmax(-input, dim=dim, dtype=dtype)
+
+
+def prelu(input, weight) -> Tensor:
+    """x where x > 0, else weight * x, with one learned slope or one per channel (dim 1)."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: expected weight to be a scalar or 1-D tensor, got shape {weight.shape}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    n = weight.numel()
+    if n != 1 and n != channels:
+        raise RuntimeError(f"prelu: weight has {n} parameters but the input (shape {input.shape}) has "
+                           f"{channels} channels in dim 1; expected 1 or {channels}")
+    w = weight.reshape(()) if n == 1 else weight.reshape((n,) + (1,) * (input.ndim - 2))  # (C, 1, 1...)
+    x, w = operands(input, w)
+    return PReLU.apply(x, w)
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), where a and b are the two halves of the input along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support 0-d tensors: there is no dimension to halve")
+    d = _dim(input, dim, "glu")
+    if input.shape[d] % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = _float(input).chunk(2, d)
+    return a * b.sigmoid()
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomised leaky ReLU: in training each negative element gets its own slope drawn from
+    U(lower, upper) (lamina's generator, so manual_seed fixes it); in eval the mean slope."""
+    if lower > upper:
+        raise ValueError(f"rrelu: the lower bound ({lower}) should be less than or equal to the upper bound ({upper})")
+    x = _float(input)
+    if not training:
+        return LeakyReLU.apply(x, (lower + upper) / 2)
+    from ..backend import to_device
+    from ..creation import _rng
+
+    slopes = _rng(None).uniform(lower, upper, x.shape).astype(x.dtype)
+    return LeakyReLU.apply(x, to_device(slopes, x.device))
