@@ -38,5 +38,5 @@ dtype = type(float32)
 del _builtins
 
 from . import linalg, nn, optim  # noqa: E402  (they build on everything above)
-from . import accelerator, backends, cuda, data, utils  # noqa: E402,F401  torch's module layout
+from . import accelerator, backends, cuda, data, utils, vision  # noqa: E402,F401  torch's module layout
 from .io import load, save  # noqa: E402

@@ -119,7 +119,7 @@ class ImageClassification:
         scaled = x_train.reshape(x_train.shape[0], x_train.shape[1], -1)
         mean = [float(m) / 255 for m in scaled.mean(axis=(0, 2))]
         std = [float(s) / 255 for s in scaled.std(axis=(0, 2))]
-        info = DataInfo(list(getattr(train, "classes", None) or [str(i) for i in range(int(np.max(train.targets)) + 1)]),
+        info = DataInfo(list(getattr(train, "classes", None) or [str(i) for i in range(int(np.asarray(train.targets).max()) + 1)]),
                         x_train.shape[1], x_train.shape[2], mean, std, resize=False)
 
         def tensors(x, y):  # whole split standardised up front: far faster than per-sample transforms

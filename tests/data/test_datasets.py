@@ -56,7 +56,7 @@ def test_mnist_shared_layout():
     train = MNIST(root=SHARED, train=True)
     assert train.data.shape == (60000, 28, 28) and train.data.dtype == np.uint8
     assert len(train) == 60000 and train.targets[:5].tolist() == [5, 0, 4, 1, 9]
-    assert abs(train.data.mean() - 33.318) < 1e-3
+    assert abs(train.data.float().mean().item() - 33.318) < 1e-3
     test = MNIST(root=SHARED, train=False, transform=T.ToTensor())
     x, y = test[0]
     assert len(test) == 10000 and x.shape == (1, 28, 28) and y == 7 and 0 <= x.numpy().min() <= x.numpy().max() <= 1
@@ -267,7 +267,7 @@ def test_bundled_mnist():
     assert train.data.shape == (10000, 28, 28) and test.data.shape == (2000, 28, 28)
     assert train.data.dtype == np.uint8 and set(np.unique(train.targets)) == set(range(10))
     assert np.bincount(train.targets).min() > 800 and np.bincount(test.targets).min() > 150
-    assert 30 < train.data.mean() < 37
+    assert 30 < train.data.float().mean().item() < 37
     x, y = BundledMNIST(train=False, transform=T.ToTensor())[0]
     assert x.shape == (1, 28, 28) and 0 <= y <= 9
     size = sum(p.stat().st_size for p in (Path(lamina.data.datasets.mnist.BUNDLED_DIR)).iterdir())
@@ -303,3 +303,14 @@ def test_import_is_light():
             "print('PIL' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_mnist_data_and_targets_are_tensors_as_torchvision():
+    ds = BundledMNIST(train=False)
+    assert isinstance(ds.data, lamina.Tensor) and ds.data.dtype == lamina.uint8 and ds.data.ndim == 3
+    assert isinstance(ds.targets, lamina.Tensor) and ds.targets.dtype == lamina.int64
+    first = ds[0][0]
+    ds.data, ds.targets = ds.data[:10], ds.targets[:10]  # the usual way to keep a subset
+    assert len(ds) == 10 and np.array_equal(ds[0][0], first)
+    with pytest.raises(TypeError, match="data"):
+        ds.data = "images"

@@ -42,22 +42,52 @@ def _read_idx(path: str, size: int, mtime: int) -> np.ndarray:  # size and mtime
     return arr if dtype.byteorder in "=|" else arr.astype(dtype.newbyteorder("="))
 
 
+def _array(value, name: str) -> np.ndarray:
+    from ...tensor import Tensor
+    if isinstance(value, Tensor):
+        return value.numpy()
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return np.asarray(value)
+    raise TypeError(f"{name}: expected a Tensor or an array, got {type(value).__name__}")
+
+
 class _IDXImages(Dataset):
     """Images (N, H, W) uint8 and labels from IDX files. Items are (image, label): the image an
-    (H, W) uint8 array, which every lamina transform accepts like a PIL image."""
+    (H, W) uint8 array, which every lamina transform accepts like a PIL image.
+
+    `.data` (uint8, N x H x W) and `.targets` (int64) are Tensors over the arrays, as in
+    torchvision, and may be set (`ds.data = ds.data[:1000]`) to keep a subset."""
     classes: list[str] = []
 
     def _set(self, images: np.ndarray, labels: np.ndarray, transform, target_transform):
         if len(images) != len(labels):
             raise DataError(f"{type(self).__name__}: {len(images)} images but {len(labels)} labels")
-        self.data, self.targets = images, labels.astype(np.int64)
+        self._images, self._labels = images, labels.astype(np.int64)
         self.transform, self.target_transform = transform, target_transform
 
+    @property
+    def data(self):
+        from ...tensor import Tensor
+        return Tensor(self._images)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._images = _array(value, f"{type(self).__name__}.data")
+
+    @property
+    def targets(self):
+        from ...tensor import Tensor
+        return Tensor(self._labels)
+
+    @targets.setter
+    def targets(self, value) -> None:
+        self._labels = _array(value, f"{type(self).__name__}.targets").astype(np.int64)
+
     def __len__(self) -> int:
-        return len(self.targets)
+        return len(self._images)  # as torchvision: `ds.data = ds.data[:1000]` alone keeps 1000 items
 
     def __getitem__(self, index: int):
-        img, target = self.data[index], int(self.targets[index])
+        img, target = self._images[index], int(self._labels[index])
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:

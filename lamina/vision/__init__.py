@@ -1,0 +1,2 @@
+"""lamina.vision: what torchvision gives image code. For now `utils` (make_grid, save_image)."""
+from . import utils  # noqa: F401
