@@ -294,6 +294,12 @@ class MaxPoolNd(Function):
             last = K - 1 - xp.argmax(nan[:, :, ::-1], axis=2)
             arg = xp.where(nan.any(axis=2), last, arg)
         best = xp.take_along_axis(win, arg[:, :, None], axis=2)[:, :, 0]
+        lost = best == -math.inf
+        if bool(lost.any()):  # a window of -inf: PyTorch's winner is its first cell inside the input
+            inside = _padded(xp.ones((1, 1) + x.shape[2:], dtype=bool), pads, False)
+            first = xp.argmax(xp.ascontiguousarray(_windows(inside, kernel, stride, dilation, out)).reshape(
+                (1, 1, K) + out), axis=2)
+            arg = xp.where(lost, first, arg)
         # the winner's coordinates in the padded buffer, per spatial dim
         offs = xp.unravel_index(arg, kernel)
         grids = xp.meshgrid(*[xp.arange(o) for o in out], indexing="ij")

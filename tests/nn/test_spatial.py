@@ -249,3 +249,81 @@ def test_pad_errors():
         F.pad(x, (1, 2, 3))
     with pytest.raises(ValueError, match="pad: mode must be"):
         F.pad(x, (1, 1), mode="wrap")
+
+
+# ---- the functional ops' edge cases and errors ----------------------------------------------
+def test_max_pool3d_nan_and_inf_windows():
+    """NaN wins its window (the last NaN), an all -inf window gives its first cell inside the input."""
+    x = np.random.default_rng(5).standard_normal((1, 2, 4, 4, 4))
+    x[0, 0, 0, 0, 0] = x[0, 0, 0, 1, 1] = np.nan
+    x[0, 1, :2, :2, :2] = -np.inf
+    lx, tx = lamina.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ly, li), (ty, ti) = (F.max_pool3d(lx, 2, padding=1, return_indices=True),
+                          torch.nn.functional.max_pool3d(tx, 2, padding=1, return_indices=True))
+    np.testing.assert_array_equal(li.numpy(), ti.numpy())
+    np.testing.assert_array_equal(ly.detach().numpy(), ty.detach().numpy())
+    ly.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(lx.grad.numpy(), tx.grad.numpy())
+
+
+def test_fold_inverts_unfold_up_to_counts():
+    x = lamina.randn(2, 3, 5, 6)
+    cols = F.unfold(x, 3, padding=1)
+    counts = F.fold(F.unfold(lamina.ones(1, 1, 5, 6), 3, padding=1), (5, 6), 3, padding=1)
+    np.testing.assert_allclose((F.fold(cols, (5, 6), 3, padding=1) / counts).numpy(), x.numpy(), rtol=1e-6)
+
+
+def test_affine_grid_identity_samples_the_image():
+    img = lamina.randn(2, 3, 5, 7)
+    theta = lamina.tensor(np.tile(np.array([[1.0, 0, 0], [0, 1, 0]], dtype=np.float32), (2, 1, 1)))
+    for ac in (False, True):
+        out = F.grid_sample(img, F.affine_grid(theta, img.shape, align_corners=ac), align_corners=ac)
+        np.testing.assert_allclose(out.numpy(), img.numpy(), atol=1e-5)
+
+
+ERRORS = [
+    (lambda: F.unfold(lamina.randn(1, 2, 3, 3), 4), RuntimeError, "unfold: input of shape .* sliding blocks"),
+    (lambda: F.unfold(lamina.randn(2, 3), 2), RuntimeError, "unfold: expected a 3-D"),
+    (lambda: F.fold(lamina.randn(1, 10, 4), (3, 3), 2), RuntimeError, "fold: expected size of dim 1 .* divisible"),
+    (lambda: F.fold(lamina.randn(1, 8, 5), (3, 3), 2), RuntimeError,
+     r"fold: output_size .* sliding blocks \(4\), but the input of shape \(1, 8, 5\) has 5"),
+    (lambda: F.conv3d(lamina.randn(1, 3, 4, 4, 4), lamina.randn(2, 2, 1, 1, 1)), RuntimeError,
+     "conv3d: weight of shape .* expects 2 input channels"),
+    (lambda: F.conv3d(lamina.randn(1, 2, 2, 4, 4), lamina.randn(2, 2, 3, 3, 3)), RuntimeError,
+     "conv3d: padded input .* smaller than the dilated kernel"),
+    (lambda: F.conv3d(lamina.randn(1, 2, 4, 4, 4), lamina.randn(2, 2, 3, 3, 3), stride=2, padding="same"),
+     ValueError, "conv3d: padding='same' is not supported for strided"),
+    (lambda: F.conv_transpose3d(lamina.randn(1, 2, 2, 2, 2), lamina.randn(2, 2, 2, 2, 2), stride=2,
+                                output_padding=2), ValueError, "conv_transpose3d: output_padding"),
+    (lambda: F.max_pool3d(lamina.randn(1, 1, 4, 4, 4), 2, padding=2), ValueError,
+     "max_pool3d: padding .* at most half of the kernel"),
+    (lambda: F.avg_pool3d(lamina.randn(1, 1, 2, 4, 4), 3), RuntimeError, "avg_pool3d: input of shape .* too small"),
+    (lambda: F.max_pool3d(lamina.randn(4, 4), 2), RuntimeError, r"max_pool3d: expected a 4-D \(C, \*spatial\)"),
+    (lambda: F.max_unpool2d(lamina.randn(1, 1, 2, 2), lamina.zeros(1, 1, 2, 2, dtype=lamina.int64) + 16, 2),
+     RuntimeError, "max_unpool2d: found an invalid max index 16"),
+    (lambda: F.max_unpool2d(lamina.randn(1, 1, 2, 2), lamina.zeros(1, 1, 2, 2, dtype=lamina.int64), 2,
+                            output_size=(7, 4)), ValueError, r"max_unpool2d: output_size \(7, 4\) must lie between"),
+    (lambda: F.max_unpool1d(lamina.randn(1, 1, 2), lamina.zeros(1, 1, 3, dtype=lamina.int64), 2), RuntimeError,
+     "max_unpool1d: indices of shape"),
+    (lambda: F.pixel_shuffle(lamina.randn(1, 6, 2, 2), 2), RuntimeError, "pixel_shuffle: channels 6 .* not divisible"),
+    (lambda: F.pixel_unshuffle(lamina.randn(1, 1, 3, 4), 2), RuntimeError, "pixel_unshuffle: height 3 and width 4"),
+    (lambda: F.grid_sample(lamina.randn(1, 1, 3, 3), lamina.randn(1, 2, 2, 3)), RuntimeError,
+     "grid_sample: expected a grid of shape"),
+    (lambda: F.grid_sample(lamina.randn(1, 1, 3, 3), lamina.randn(1, 2, 2, 2), mode="bicubic"), NotImplementedError,
+     "grid_sample: mode must be"),
+    (lambda: F.grid_sample(lamina.randn(1, 1, 3, 3), lamina.randn(1, 2, 2, 2), padding_mode="wrap"), ValueError,
+     "grid_sample: padding_mode must be"),
+    (lambda: F.affine_grid(lamina.randn(2, 2, 3), (1, 1, 4, 4)), ValueError,
+     r"affine_grid: expected a batch of 2-D affine matrices of shape \(1, 2, 3\)"),
+    (lambda: F.instance_norm(lamina.randn(2, 3, 1)), ValueError, "instance_norm: expected more than 1 spatial"),
+    (lambda: F.instance_norm(lamina.randn(2, 3, 4), weight=lamina.ones(4)), RuntimeError,
+     r"instance_norm: weight has shape \(4,\), expected \(3,\)"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ERRORS)))
+def test_errors(i):
+    fn, kind, message = ERRORS[i]
+    with pytest.raises(kind, match=message):
+        fn()
