@@ -109,7 +109,7 @@ OPS = {
               [((7,),)], dict(inputs=[np.array([-3.0, 3.0, 0.0, -4.0, 4.0, -1.0, 2.0])], fd=False)),
     "softsign": (lambda m, x: F(m).softsign(x * 3), U, {}),
     "tanhshrink": (lambda m, x: F(m).tanhshrink(x), U, {}),
-    "celu": (lambda m, x: F(m).celu(x) + F(m).celu(x, alpha=0.5), U, {}),
+    "celu": (lambda m, x: F(m).celu(x) + F(m).celu(x, alpha=0.5) + F(m).celu(x, alpha=0.7), U, {}),
     "selu": (lambda m, x: F(m).selu(x), U, {}),
     "mish": (lambda m, x: F(m).mish(x * 3), U, {}),
     "softmin": (lambda m, x: F(m).softmin(x, dim=-1) + F(m).softmin(x, 0), U[:3] + U[4:], {}),
