@@ -63,10 +63,9 @@ def _windows(buf, kernel, stride, dilation, blocks):
     """The strided view (N, C, *k, *blocks) of every window of the padded buffer: no copy."""
     xp = array_module(buf)
     s = buf.strides
-    return xp.lib.stride_tricks.as_strided(
-        buf, buf.shape[:2] + tuple(kernel) + tuple(blocks),
-        s[:2] + tuple(st * d for st, d in zip(s[2:], dilation)) + tuple(st * k for st, k in zip(s[2:], stride)),
-        writeable=False)
+    shape = buf.shape[:2] + tuple(kernel) + tuple(blocks)
+    strides = s[:2] + tuple(st * d for st, d in zip(s[2:], dilation)) + tuple(st * k for st, k in zip(s[2:], stride))
+    return xp.lib.stride_tricks.as_strided(buf, shape, strides)  # read only: windows overlap
 
 
 def _im2col(x, kernel, stride, dilation, pads, blocks, value=0.0):
@@ -416,14 +415,15 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
             out = out[-nd:]
         if len(out) != nd:
             raise ValueError(f"{op}: output_size {tuple(output_size)} should have {nd} spatial sizes")
-        for o, d, s in zip(out, default, stride):
-            if not d - s < o < d + s:
-                raise ValueError(f"{op}: output_size {out} must lie between {tuple(d - s + 1 for d, s in zip(default, stride))} "
-                                 f"and {tuple(d + s - 1 for d, s in zip(default, stride))}")
-    idx = indices._data if unbatched is False else indices._data[None]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= math.prod(out)):
-        raise RuntimeError(f"{op}: found an invalid max index {int(idx.max()) if int(idx.min()) >= 0 else int(idx.min())} "
-                           f"(the output of spatial size {out} has {math.prod(out)} cells)")
+        if any(not d - s < o < d + s for o, d, s in zip(out, default, stride)):
+            low, high = (tuple(d + k * (s - 1) for d, s in zip(default, stride)) for k in (-1, 1))
+            raise ValueError(f"{op}: output_size {out} must lie between {low} and {high} (input shape {input.shape})")
+    idx = indices._data[None] if unbatched else indices._data
+    if idx.size:
+        lo, hi, cells = int(idx.min()), int(idx.max()), math.prod(out)
+        if lo < 0 or hi >= cells:
+            raise RuntimeError(f"{op}: found an invalid max index {hi if lo >= 0 else lo} (the output of spatial "
+                               f"size {out} has {cells} cells)")
     y = MaxUnpool.apply(x, idx, out)
     return y.squeeze(0) if unbatched else y
 
