@@ -327,3 +327,13 @@ def test_errors(i):
     fn, kind, message = ERRORS[i]
     with pytest.raises(kind, match=message):
         fn()
+
+
+@pytest.mark.parametrize("shape,mode", [((2, 3, 5), "linear"), ((2, 3, 4, 6), "bicubic"), ((1, 2, 3, 4, 5), "trilinear"),
+                                        ((2, 3, 4, 6), "area"), ((1, 2, 3, 4, 5), "nearest-exact")])
+def test_interpolate_float32(shape, mode):
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    lo = F.interpolate(lamina.tensor(x), scale_factor=1.5, mode=mode)
+    to = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=1.5, mode=mode)
+    assert lo.dtype == lamina.float32
+    np.testing.assert_allclose(lo.numpy(), to.numpy(), rtol=1e-5, atol=1e-6)
