@@ -72,6 +72,8 @@ OPS = {
                                                                      ((1, 2, 1, 3), (1, 4, 2, 2))],
                     dict(low=-1.3, high=1.3)),
     "grid_sample-far": (lambda m, x, g: grid(m, x, g * 3, cases=BILINEAR), [((2, 2, 3, 4), (2, 5, 3, 2))], {}),
+    "grid_sample-3d": (lambda m, x, g: grid(m, x, g, cases=BILINEAR + NEAREST[:2]),
+                       [((2, 2, 3, 4, 5), (2, 2, 3, 2, 3)), ((1, 1, 1, 2, 3), (1, 3, 1, 2, 3))], dict(low=-1.3, high=1.3)),
     "grid_sample-nearest": (lambda m, x, g: grid(m, x, g, cases=NEAREST), [((2, 3, 4, 5), (2, 3, 6, 2))],
                             dict(low=-1.3, high=1.3)),
     "affine_grid": (lambda m, t: (F(m).affine_grid(t, (2, 3, 4, 5), align_corners=False),

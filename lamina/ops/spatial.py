@@ -518,68 +518,80 @@ def _source(coord, size: int, padding_mode: str, align_corners: bool):
 
 
 class GridSample(Function):
-    """out[n, c, i, j] = input[n, c] sampled at grid[n, i, j] = (x, y) in [-1, 1]: bilinear, from
-    the four pixels around the point, or nearest; cells outside the image read 0 (zeros), the
-    border, or the reflection (after the coordinate is reflected or clipped into the image)."""
+    """out[n, c, *p] = input[n, c] sampled at the point grid[n, *p] = (x, y[, z]) in [-1, 1]:
+    bilinear (trilinear for a volume) from the 2**nd cells around it, or the nearest cell;
+    cells outside the input read 0 (zeros), or the coordinate is first clipped into it
+    (border) or reflected (reflection). Each tap is one gather over the flattened input."""
 
     def forward(self, x, grid, mode, padding_mode, align_corners):
         xp = array_module(x)
-        N, C, H, W = x.shape
-        _, Ho, Wo, _ = grid.shape
-        ix, dix = _source(grid[..., 0].reshape(N, -1), W, padding_mode, align_corners)  # (N, P)
-        iy, diy = _source(grid[..., 1].reshape(N, -1), H, padding_mode, align_corners)
-        flat = x.reshape(N, C, H * W)
+        N, C, *spatial = x.shape
+        nd = len(spatial)
+        # per input axis (D,) H, W: pixel coordinates (N, P) and their derivative by the grid's;
+        # the grid's last axis holds x (along W) first, so axis i reads component nd - 1 - i
+        src = [_source(grid[..., nd - 1 - i].reshape(N, -1), n, padding_mode, align_corners)
+               for i, n in enumerate(spatial)]
+        steps = [math.prod(spatial[i + 1:]) for i in range(nd)]  # flat stride of each axis
         if mode == "nearest":
-            cx, cy = xp.rint(ix), xp.rint(iy)  # half to even, as PyTorch's nearbyint
-            corners = [(cy, cx, xp.ones_like(ix))]
+            low, frac, corners = [xp.rint(c) for c, _ in src], None, [(0,) * nd]  # half to even, as nearbyint
         else:
-            x0, y0 = xp.floor(ix), xp.floor(iy)
-            wx, wy = ix - x0, iy - y0
-            corners = [(y0, x0, (1 - wx) * (1 - wy)), (y0, x0 + 1, wx * (1 - wy)),
-                       (y0 + 1, x0, (1 - wx) * wy), (y0 + 1, x0 + 1, wx * wy)]
-            self.w = (wx, wy)
-        out = xp.zeros((N, C, ix.shape[1]), dtype=x.dtype)
+            low = [xp.floor(c) for c, _ in src]
+            frac = [c - f for (c, _), f in zip(src, low)]
+            corners = list(itertools.product((0, 1), repeat=nd))
+        flat = x.reshape(N, C, -1)
+        out = xp.zeros((N, C, low[0].shape[1]), dtype=x.dtype)
         self.taps = []
-        for cy, cx, w in corners:
-            valid = (cx >= 0) & (cx <= W - 1) & (cy >= 0) & (cy <= H - 1)
-            pos = (xp.clip(cy, 0, H - 1) * W + xp.clip(cx, 0, W - 1)).astype(np.int64)  # (N, P)
+        for bits in corners:
+            pos, valid, w = 0, True, 1.0
+            for i, (b, n) in enumerate(zip(bits, spatial)):
+                p = low[i] + b
+                valid = valid & (p >= 0) & (p <= n - 1)
+                pos = pos + xp.clip(p, 0, n - 1).astype(np.int64) * steps[i]
+                if frac is not None:
+                    w = w * (frac[i] if b else 1 - frac[i])
             v = xp.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :]  # (N, C, P), 0 outside
-            out += v * w[:, None, :]
-            self.taps.append((pos, valid * w, v))
-        self.shape, self.mode, self.d = x.shape, mode, (dix, diy)
-        return out.reshape(N, C, Ho, Wo)
+            out += v * w if frac is None else v * w[:, None, :]
+            self.taps.append((bits, pos, valid * w, v))
+        self.shape, self.frac, self.d = x.shape, frac, [d for _, d in src]
+        return out.reshape((N, C) + tuple(grid.shape[1:-1]))
 
     def backward(self, g):
         xp = array_module(g)
-        N, C, H, W = self.shape
+        N, C, *spatial = self.shape
+        size = math.prod(spatial)
         g = g.reshape(N, C, -1)
-        need_x, need_grid = self.needs_input_grad[:2]
         gx = ggrid = None
-        if need_x:
-            base = (xp.arange(N * C).reshape(N, C, 1) * (H * W))
-            flat = xp.concatenate([(base + pos[:, None, :]).reshape(-1) for pos, _, _ in self.taps])
-            weights = xp.concatenate([(g * w[:, None, :]).reshape(-1) for _, w, _ in self.taps])
-            gx = xp.bincount(flat, weights=weights, minlength=N * C * H * W).astype(g.dtype, copy=False)
+        if self.needs_input_grad[0]:
+            base = xp.arange(N * C).reshape(N, C, 1) * size
+            flat = xp.concatenate([(base + pos[:, None, :]).reshape(-1) for _, pos, _, _ in self.taps])
+            weights = xp.concatenate([(g * w[:, None, :] if w.ndim else g * w).reshape(-1)
+                                      for _, _, w, _ in self.taps])
+            gx = xp.bincount(flat, weights=weights, minlength=N * C * size).astype(g.dtype, copy=False)
             gx = gx.reshape(self.shape)
-        if need_grid:
-            grid = self.inputs[1]
-            ggrid = xp.zeros(grid.shape, dtype=g.dtype)
-            if self.mode == "bilinear":
-                wx, wy = self.w
-                (_, _, v00), (_, _, v01), (_, _, v10), (_, _, v11) = self.taps
-                # d out / d ix and d out / d iy, summed over channels against g
-                gix = ((v01 - v00) * (1 - wy)[:, None] + (v11 - v10) * wy[:, None]) * g
-                giy = ((v10 - v00) * (1 - wx)[:, None] + (v11 - v01) * wx[:, None]) * g
-                dix, diy = self.d
-                ggrid[..., 0] = (gix.sum(1) * dix).reshape(grid.shape[:3])
-                ggrid[..., 1] = (giy.sum(1) * diy).reshape(grid.shape[:3])
+        if self.needs_input_grad[1]:
+            shape = self.inputs[1].shape
+            ggrid = xp.zeros(shape, dtype=g.dtype)  # nearest sampling is flat in the grid: zeros, as PyTorch
+            if self.frac is not None:
+                nd = len(spatial)
+                for i in range(nd):
+                    # d out / d coordinate i: each tap's value times the other axes' weights, signed by its side
+                    slope = 0
+                    for bits, _, _, v in self.taps:
+                        w = 1.0
+                        for e, b in enumerate(bits):
+                            if e != i:
+                                w = w * (self.frac[e] if b else 1 - self.frac[e])
+                        slope = slope + v * (w if bits[i] else -w)[:, None, :]
+                    ggrid[..., nd - 1 - i] = ((slope * g).sum(1) * self.d[i]).reshape(shape[:-1])
         return gx, ggrid, None, None, None
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample an (N, C, H, W) input at the points of an (N, Ho, Wo, 2) grid of (x, y) in [-1, 1]
-    (-1 is the left/top edge): (N, C, Ho, Wo). Gradients flow to the input and the grid.
+    (-1 is the left/top edge), giving (N, C, Ho, Wo); or an (N, C, D, H, W) volume at an
+    (N, Do, Ho, Wo, 3) grid of (x, y, z) ('bilinear' is then trilinear). Gradients flow to the
+    input and the grid.
 
     >>> F.grid_sample(img, F.affine_grid(theta, img.shape, align_corners=False), align_corners=False)
     """
@@ -587,11 +599,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         raise NotImplementedError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample: expected a 4-D input (N, C, H, W), got shape {input.shape}")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sample: expected a grid of shape (N, H_out, W_out, 2) with N = {input.shape[0]} "
-                           f"for input {input.shape}, got {grid.shape}")
+    if input.ndim not in (4, 5):
+        raise NotImplementedError(f"grid_sample: expected a 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+                                  f"shape {input.shape}")
+    nd = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        want = "(N, H_out, W_out, 2)" if nd == 2 else "(N, D_out, H_out, W_out, 3)"
+        raise RuntimeError(f"grid_sample: expected a grid of shape {want} with N = {input.shape[0]} for input "
+                           f"{input.shape}, got {grid.shape}")
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sample: input dtype {input.dtype} and grid dtype {grid.dtype} differ")
     if input.dtype.kind != "f":
