@@ -1,8 +1,8 @@
 """lamina.linalg: torch.linalg's names, each with a gradient.
 
-The forwards are NumPy's LAPACK routines (`np.linalg`), batched over leading dims; the
-backwards are written here, as torch writes them (its FunctionsManual.cpp is the reference
-for the formulas). svd, qr and eigh have gradients where the factorisation is well defined:
+The forwards are NumPy's LAPACK routines (`xp.linalg`: CuPy's on the GPU), batched over
+leading dims; the backwards are written here, as torch writes them (its FunctionsManual.cpp
+is the reference for the formulas). svd, qr and eigh have gradients where the factorisation is well defined:
 distinct singular values / eigenvalues, as in torch. Ops with several outputs (slogdet, qr,
 svd, eigh) are one graph node whose outputs travel packed in one array (`Packed`).
 
@@ -56,10 +56,9 @@ def _matrices(A: Tensor, op: str, square: bool = True) -> Tensor:
 
 def _first_bad(bad) -> str:
     """' (batch element i)' for the first True of a batch of flags, '' for a single matrix."""
-    bad = np.asarray(bad)
-    if bad.ndim == 0 or not bad.any():
+    if getattr(bad, "ndim", 0) == 0 or not bad.any():
         return ""
-    return f" (batch element {int(np.flatnonzero(bad.reshape(-1))[0])})"
+    return f" (batch element {int(bad.reshape(-1).argmax())})"
 
 
 def _T(a):
@@ -67,16 +66,18 @@ def _T(a):
 
 
 def _inv(a, op: str):
+    xp = array_module(a)
     try:
-        return np.linalg.inv(a)
+        return xp.linalg.inv(a)
     except np.linalg.LinAlgError:
-        where = _first_bad(np.linalg.slogdet(a)[0] == 0) if a.ndim > 2 else ""
+        where = _first_bad(xp.linalg.slogdet(a)[0] == 0) if a.ndim > 2 else ""
         raise LinAlgError(f"{op}: the matrix is singular{where}, so it has no inverse") from None
 
 
 def _eye_minus(a):
     """I - a for a batch of square matrices."""
-    return np.eye(a.shape[-1], dtype=a.dtype) - a
+    xp = array_module(a)
+    return xp.eye(a.shape[-1], dtype=a.dtype) - a
 
 
 class Packed(Function):
@@ -85,11 +86,12 @@ class Packed(Function):
     graph has one node. `grads(*gs)` gets one gradient per output (zeros where unused)."""
 
     def forward(self, A, params, found):
+        xp = array_module(A)
         outs = self.outputs(A, *params)
         batch = A.shape[:-2]
         self.shapes = [o.shape[len(batch):] for o in outs]
         found.append(self.shapes)
-        return np.concatenate([o.reshape(batch + (-1,)) for o in outs], axis=-1)
+        return xp.concatenate([o.reshape(batch + (-1,)) for o in outs], axis=-1)
 
     def backward(self, g):
         parts, at = [], 0
@@ -129,17 +131,18 @@ def inv(A) -> Tensor:
 
 class Solve(Function):
     def forward(self, A, B):
+        xp = array_module(A)
         try:
-            self.X = np.linalg.solve(A, B)
+            self.X = xp.linalg.solve(A, B)
         except np.linalg.LinAlgError:
-            where = _first_bad(np.linalg.slogdet(A)[0] == 0) if A.ndim > 2 else ""
+            where = _first_bad(xp.linalg.slogdet(A)[0] == 0) if A.ndim > 2 else ""
             raise LinAlgError(f"linalg.solve: the matrix A is singular{where}, so the system has no unique "
                               "solution") from None
         self.A, self.sa, self.sb = A, A.shape, B.shape
         return self.X
 
     def backward(self, g):  # X = A^-1 B: gB = A^-T g, gA = -gB X^T
-        gB = np.linalg.solve(_T(self.A), g)
+        gB = array_module(g).linalg.solve(_T(self.A), g)
         gA = unbroadcast(-(gB @ _T(self.X)), self.sa) if self.needs_input_grad[0] else None
         return gA, unbroadcast(gB, self.sb)
 
@@ -174,17 +177,19 @@ def solve(A, B, *, left: bool = True) -> Tensor:
 
 class Det(Function):
     def forward(self, A):
+        xp = array_module(A)
         self.A = A
-        return np.linalg.det(A)
+        return xp.linalg.det(A)
 
     def backward(self, g):
+        xp = array_module(g)
         # d det = tr(adj(A) dA), so the gradient is adj(A)^T = det(U) det(Vh) U diag(p) Vh with
         # p_i the product of all singular values but s_i: right for singular A as well.
-        U, S, Vh = np.linalg.svd(self.A)
-        ones = np.ones_like(S[..., :1])
-        left = np.cumprod(np.concatenate([ones, S[..., :-1]], -1), -1)
-        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(S, -1)[..., :-1]], -1), -1), -1)
-        c = np.linalg.det(U) * np.linalg.det(Vh) * g
+        U, S, Vh = xp.linalg.svd(self.A)
+        ones = xp.ones_like(S[..., :1])
+        left = xp.cumprod(xp.concatenate([ones, S[..., :-1]], -1), -1)
+        right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(S, -1)[..., :-1]], -1), -1), -1)
+        c = xp.linalg.det(U) * xp.linalg.det(Vh) * g
         return (U * (c[..., None] * left * right)[..., None, :]) @ Vh
 
 
@@ -195,8 +200,9 @@ def det(A) -> Tensor:
 
 class LogAbsDet(Function):
     def forward(self, A):
+        xp = array_module(A)
         self.A = A
-        return np.linalg.slogdet(A)[1]
+        return xp.linalg.slogdet(A)[1]
 
     def backward(self, g):  # d log|det A| = tr(A^-1 dA)
         return g[..., None, None] * _T(_inv(self.A, "linalg.slogdet (backward)"))
@@ -204,30 +210,33 @@ class LogAbsDet(Function):
 
 def slogdet(A):
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det under/overflows."""
+    xp = array_module(A._data)
     _matrices(A, "linalg.slogdet")
-    sign = Tensor._make(np.asarray(np.linalg.slogdet(A._data)[0]), None)
+    sign = Tensor._make(xp.asarray(xp.linalg.slogdet(A._data)[0]), None)
     return slogdet_result(sign, LogAbsDet.apply(A))
 
 
 # ---- factorisations ------------------------------------------------------------------------
 class Cholesky(Function):
     def forward(self, A, upper):
+        xp = array_module(A)
         try:
-            L = np.linalg.cholesky(A)
+            L = xp.linalg.cholesky(A)
         except np.linalg.LinAlgError:
-            bad = (np.linalg.eigvalsh(A) <= 0).any(-1) if A.ndim > 2 else False
+            bad = (xp.linalg.eigvalsh(A) <= 0).any(-1) if A.ndim > 2 else False
             raise LinAlgError(f"linalg.cholesky: the input is not positive-definite{_first_bad(bad)}") from None
         self.L, self.upper = L, upper
         return _T(L) if upper else L
 
     def backward(self, g):
+        xp = array_module(g)
         # A = L L^T. With Phi(X) = tril(X) with its diagonal halved, symmetrised:
         # gA = L^-T Phi(L^T gL) L^-1, the formula torch uses (tril(gL) suffices: L^T triu(gL, 1) is upper).
         L = self.L
         gL = _T(g) if self.upper else g
-        P = np.tril(_T(L) @ gL)
-        P = 0.5 * (P + _T(np.tril(P, -1)))
-        Linv = np.linalg.inv(L)
+        P = xp.tril(_T(L) @ gL)
+        P = 0.5 * (P + _T(xp.tril(P, -1)))
+        Linv = xp.linalg.inv(L)
         return _T(Linv) @ P @ Linv, None
 
 
@@ -240,22 +249,25 @@ def cholesky(A, *, upper: bool = False) -> Tensor:
 def _qr_square_backward(gQ, gR, Q, R):
     """The QR gradient for m >= n (Q (m, n), R (n, n)): with M = R gR^T - gQ^T Q,
     gA = (gQ + Q copyltu(M)) R^-T, copyltu(M) = tril(M) + tril(M, -1)^T."""
+    xp = array_module(gQ)
     M = R @ _T(gR) - _T(gQ) @ Q
-    M = np.tril(M) + _T(np.tril(M, -1))
-    return _T(np.linalg.solve(R, _T(gQ + Q @ M)))
+    M = xp.tril(M) + _T(xp.tril(M, -1))
+    return _T(xp.linalg.solve(R, _T(gQ + Q @ M)))
 
 
 class QR(Packed):
     def outputs(self, A, mode):
+        xp = array_module(A)
         self.mode = mode
         if mode == "r":
-            self.R = np.linalg.qr(A, mode="r")
-            return [np.zeros(A.shape[:-2] + (0,), dtype=A.dtype), self.R]
-        self.Q, self.R = np.linalg.qr(A, mode=mode)
+            self.R = xp.linalg.qr(A, mode="r")
+            return [xp.zeros(A.shape[:-2] + (0,), dtype=A.dtype), self.R]
+        self.Q, self.R = xp.linalg.qr(A, mode=mode)
         self.A = A
         return [self.Q, self.R]
 
     def grads(self, gQ, gR):
+        xp = array_module(gQ)
         if self.mode == "r":
             raise RuntimeError("linalg.qr: the gradient depends on Q, which mode='r' does not compute; "
                                "use mode='reduced' to differentiate through linalg.qr")
@@ -269,28 +281,31 @@ class QR(Packed):
         # m < n: A = Q [U | V] splits into X = Q U, whose QR it is, and Y = Q V
         Y, gU, gV = A[..., m:], gR[..., :m], gR[..., m:]
         gX = _qr_square_backward(gQ + Y @ _T(gV), gU, Q, R[..., :m])
-        return np.concatenate([gX, Q @ gV], axis=-1)
+        return xp.concatenate([gX, Q @ gV], axis=-1)
 
 
 def qr(A, mode: str = "reduced"):
     """(Q, R) with A = Q R, Q with orthonormal columns and R upper triangular. mode='reduced':
     Q (m, k), R (k, n) with k = min(m, n); 'complete': Q (m, m); 'r': R only (Q empty)."""
+    xp = array_module(A._data)
     _matrices(A, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     Q, R = QR.run(A, mode)
     if mode == "r":
-        Q = Tensor._make(np.zeros((0,), dtype=A.dtype), None)
+        Q = Tensor._make(xp.zeros((0,), dtype=A.dtype), None)
     return qr_result(Q, R)
 
 
 class SVD(Packed):
     def outputs(self, A, full_matrices):
-        U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
+        xp = array_module(A)
+        U, S, Vh = xp.linalg.svd(A, full_matrices=full_matrices)
         self.U, self.S, self.Vh = U, S, Vh
         return [U, S, Vh]
 
     def grads(self, gU, gS, gVh):
+        xp = array_module(gU)
         # Written as torch's svd_backward. With full matrices only the first k = min(m, n)
         # singular vectors have a gradient (the others are not unique), as in torch.
         U, S, Vh = self.U, self.S, self.Vh
@@ -302,7 +317,7 @@ class SVD(Packed):
         UgU, VgV = UgU - _T(UgU), VgV - _T(VgV)  # skew parts
         S2 = S * S
         E = S2[..., None, :] - S2[..., :, None]  # E_jk = s_k^2 - s_j^2, 1 on the diagonal
-        i = np.arange(k)
+        i = xp.arange(k)
         E[..., i, i] = 1
         inner = (UgU * S[..., None, :] + S[..., :, None] * VgV) / E
         inner[..., i, i] += gS
@@ -324,7 +339,8 @@ def svd(A, full_matrices: bool = True):
 
 class SVDVals(Function):
     def forward(self, A):
-        self.U, S, self.Vh = np.linalg.svd(A, full_matrices=False)
+        xp = array_module(A)
+        self.U, S, self.Vh = xp.linalg.svd(A, full_matrices=False)
         return S
 
     def backward(self, g):  # dS = diag(U^T dA V): no division, so repeated values are fine
@@ -344,16 +360,18 @@ def _uplo(UPLO: str, op: str) -> str:
 
 class Eigh(Packed):
     def outputs(self, A, UPLO):
-        self.L, self.V = np.linalg.eigh(A, UPLO=UPLO)
+        xp = array_module(A)
+        self.L, self.V = xp.linalg.eigh(A, UPLO=UPLO)
         return [self.L, self.V]
 
     def grads(self, gL, gV):
+        xp = array_module(gL)
         # gA = V (diag(gL) + skew(V^T gV) / E) V^T with E_ij = l_j - l_i: torch's formula
         L, V = self.L, self.V
         VgV = _T(V) @ gV
         VgV = 0.5 * (VgV - _T(VgV))
         E = L[..., None, :] - L[..., :, None]
-        i = np.arange(L.shape[-1])
+        i = xp.arange(L.shape[-1])
         E[..., i, i] = 1
         inner = VgV / E
         inner[..., i, i] = gL
@@ -368,7 +386,8 @@ def eigh(A, UPLO: str = "L"):
 
 class EigvalsH(Function):
     def forward(self, A, UPLO):
-        L, self.V = np.linalg.eigh(A, UPLO=UPLO)
+        xp = array_module(A)
+        L, self.V = xp.linalg.eigh(A, UPLO=UPLO)
         return L
 
     def backward(self, g):  # dl_i = v_i^T dA v_i
@@ -384,35 +403,38 @@ def eigvalsh(A, UPLO: str = "L") -> Tensor:
 def _cutoff(S, atol, rtol, shape):
     """torch's threshold: max(atol, rtol * largest singular value); rtol defaults to
     eps * max(m, n) when neither tolerance is given, and to 0 when only atol is."""
+    xp = array_module(S)
     eps = np.finfo(S.dtype).eps
     if rtol is None:
         rtol = eps * max(shape[-2:]) if atol is None or (np.ndim(atol) == 0 and atol == 0) else 0.0
     atol = 0.0 if atol is None else atol
     atol = atol._data if isinstance(atol, Tensor) else atol
     rtol = rtol._data if isinstance(rtol, Tensor) else rtol
-    smax = S[..., :1] if S.shape[-1] else np.zeros(S.shape[:-1] + (1,), S.dtype)
-    return np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * smax)
+    smax = S[..., :1] if S.shape[-1] else xp.zeros(S.shape[:-1] + (1,), S.dtype)
+    return xp.maximum(xp.asarray(atol)[..., None], xp.asarray(rtol)[..., None] * smax)
 
 
 def _singular_values(A, hermitian):
-    return np.abs(np.linalg.eigvalsh(A)) if hermitian else np.linalg.svd(A, compute_uv=False)
+    xp = array_module(A)
+    return xp.abs(xp.linalg.eigvalsh(A)) if hermitian else xp.linalg.svd(A, compute_uv=False)
 
 
 class Pinv(Function):
     def forward(self, A, atol, rtol, hermitian):
+        xp = array_module(A)
         if hermitian:
-            L, V = np.linalg.eigh(A)
-            S = np.abs(L)
-            order = np.argsort(-S, axis=-1)  # largest first, so the cutoff reads S[..., :1]
-            S = np.take_along_axis(S, order, -1)
+            L, V = xp.linalg.eigh(A)
+            S = xp.abs(L)
+            order = xp.argsort(-S, axis=-1)  # largest first, so the cutoff reads S[..., :1]
+            S = xp.take_along_axis(S, order, -1)
             keep = S > _cutoff(S, atol, rtol, A.shape)
-            Linv = np.take_along_axis(np.where(keep, 1 / np.where(keep, np.take_along_axis(L, order, -1), 1), 0),
-                                      np.argsort(order, axis=-1), -1)
+            Linv = xp.take_along_axis(xp.where(keep, 1 / xp.where(keep, xp.take_along_axis(L, order, -1), 1), 0),
+                                      xp.argsort(order, axis=-1), -1)
             P = (V * Linv[..., None, :]) @ _T(V)
         else:
-            U, S, Vh = np.linalg.svd(A, full_matrices=False)
+            U, S, Vh = xp.linalg.svd(A, full_matrices=False)
             keep = S > _cutoff(S, atol, rtol, A.shape)
-            Sinv = np.where(keep, 1 / np.where(keep, S, 1), 0)
+            Sinv = xp.where(keep, 1 / xp.where(keep, S, 1), 0)
             P = (_T(Vh) * Sinv[..., None, :]) @ _T(U)
         self.A, self.P = A, P
         return P
@@ -435,19 +457,21 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The number of singular values above max(atol, rtol * largest), as int64 (no gradient)."""
+    xp = array_module(A._data)
     _matrices(A, "linalg.matrix_rank", square=hermitian)
     S = _singular_values(A._data, hermitian)
     if hermitian:
-        S = -np.sort(-S, axis=-1)
+        S = -xp.sort(-S, axis=-1)
     rank = (S > _cutoff(S, atol, rtol, A.shape)).sum(-1)
-    return Tensor._make(np.asarray(rank, dtype=np.int64), None)
+    return Tensor._make(xp.asarray(rank, dtype=np.int64), None)
 
 
 # ---- norms ---------------------------------------------------------------------------------
 class VectorNorm(Function):
     def forward(self, x, ord, axes, keepdim):
+        xp = array_module(x)
         self.x, self.ord, self.axes, self.keepdim = x, ord, axes, keepdim
-        a = np.abs(x)
+        a = xp.abs(x)
         if ord == math.inf or ord == -math.inf:
             if x.size == 0 or axes is not None and any(x.shape[i] == 0 for i in axes):
                 raise RuntimeError(f"linalg.vector_norm: the {ord} norm of an empty dim is not defined "
@@ -458,7 +482,7 @@ class VectorNorm(Function):
         elif ord == 1:
             y = a.sum(axis=axes, keepdims=True)
         elif ord == 2:
-            y = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+            y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         else:
             with np.errstate(divide="ignore"):
                 y = (a ** ord).sum(axis=axes, keepdims=True) ** (1.0 / ord)
@@ -466,22 +490,23 @@ class VectorNorm(Function):
         return y if keepdim else (y.squeeze(axis=axes) if axes is not None else y.reshape(()))
 
     def backward(self, g):
+        xp = array_module(g)
         x, y, p = self.x, self.y, self.ord
         if not self.keepdim:
-            g = np.expand_dims(g, self.axes) if self.axes is not None else g.reshape((1,) * x.ndim)
+            g = xp.expand_dims(g, self.axes) if self.axes is not None else g.reshape((1,) * x.ndim)
         if p == 0:
-            return np.zeros_like(x), None, None, None
+            return xp.zeros_like(x), None, None, None
         if p == 1:
-            return np.sign(x) * g, None, None, None
+            return xp.sign(x) * g, None, None, None
         if p == math.inf or p == -math.inf:  # ties share the gradient, as torch's amax does
-            mask = np.abs(x) == y
-            return np.sign(x) * mask * (g / mask.sum(axis=self.axes, keepdims=True)), None, None, None
+            mask = xp.abs(x) == y
+            return xp.sign(x) * mask * (g / mask.sum(axis=self.axes, keepdims=True)), None, None, None
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(y == 0, 0, g / y ** (p - 1))  # a zero vector gets zero gradient, as in torch
+            scale = xp.where(y == 0, 0, g / y ** (p - 1))  # a zero vector gets zero gradient, as in torch
             if p == 2:
                 return x * scale, None, None, None
-            a = np.abs(x)
-            xs = np.sign(x) * np.where(x == 0, 0, a ** (p - 1))  # |x|^(p-1) is inf at 0 for p < 1
+            a = xp.abs(x)
+            xs = xp.sign(x) * xp.where(x == 0, 0, a ** (p - 1))  # |x|^(p-1) is inf at 0 for p < 1
         return xs * scale, None, None, None
 
 
