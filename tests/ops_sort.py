@@ -49,15 +49,26 @@ OPS = {
                                       m.searchsorted(_sorted(m, a), m.cat([b, _sorted(m, a)], -1), side="right"),
                                       m.searchsorted(_sorted(m, a), m.cat([b, _sorted(m, a)], -1), out_int32=True),
                                       m.searchsorted(a, b, sorter=m.argsort(a)),
-                                      m.searchsorted(_sorted(m, a.reshape(-1)), b), m.searchsorted(_sorted(m, a.reshape(-1)), 0.5)),
+                                      m.searchsorted(_sorted(m, a.reshape(-1)), b),
+                                      m.searchsorted(_sorted(m, a.reshape(-1)), 0.5)),
                      [((3, 4), (3, 5)), ((2, 3, 4), (2, 3, 2)), ((2, 3), (2, 0))], dict(grad=False)),
     "bucketize": (lambda m, a, b: (m.bucketize(b, _sorted(m, a)), m.bucketize(b, _sorted(m, a), right=True),
                                    m.bucketize(m.cat([b.reshape(-1), a]), _sorted(m, a), right=True),
                                    m.bucketize(m.cat([b.reshape(-1), a]), _sorted(m, a), out_int32=True)),
                   [((4,), (3, 5)), ((1,), (2,)), ((5,), ())], dict(grad=False)),
     "norm": (lambda m, x: (m.norm(x), x.norm(dim=-1), x.norm(p=1, dim=0), m.norm(x, p=float("inf")),
-                           x.norm(p=3, dim=-1, keepdim=True), m.norm(x, p="nuc", dim=(-2, -1)), m.norm(x, p=0),
+                           x.norm(p=3, dim=-1, keepdim=True), m.norm(x, p="nuc", dim=(-2, -1)),
+                           m.norm(x, p=0),
                            m.norm(x, p="fro", dim=(0, 1)), x.norm(-float("inf"), 1), x.norm(0.5, 0),
                            m.norm(x, 2, dtype=m.float64)), M, {}),
+    # NaN sorts as the largest value; a NaN in a slice makes its median NaN (at the first NaN)
+    "sort-nan": (lambda m, x: (*m.sort(_with_nans(m, x)), *m.sort(_with_nans(m, x), descending=True),
+                               *m.median(_with_nans(m, x), -1),
+                               m.median(_with_nans(m, x)), m.nanmedian(_with_nans(m, x)),
+                               *m.kthvalue(_with_nans(m, x), 1, 0)), M, dict(fd=False)),
+    # ties: the stable sort's order, and mode's choice (the smallest, at its last occurrence)
+    "sort-ties": (lambda m, x: (*m.sort(_ints(m, x), stable=True),
+                                *m.sort(_ints(m, x), dim=0, descending=True, stable=True),
+                                *m.mode(_ints(m, x)), *m.mode(_ints(m, x), 0)), M + [((6, 5),)], dict(grad=False)),
 }
 

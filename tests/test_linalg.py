@@ -48,6 +48,10 @@ def full_svd_parts(m, u, s, vh):
     return u[..., :, :k], s, vh[..., :k, :], u0 @ u0.mT, v0.mT @ v0
 
 
+def signfree_svd(m, a, u, s, vh):
+    return u @ vh if a.shape[-1] == a.shape[-2] else u.abs(), (u * u).sum(-1), (vh * vh).sum(-2)
+
+
 def fixed_eigh(m, w, v):
     return w, v * m.sign(v[..., :1, :])
 
@@ -58,7 +62,8 @@ INF = math.inf
 
 CASES = {
     "vector_norm": (lambda m, x: (L(m).vector_norm(x), L(m).vector_norm(x, 1, -1), L(m).vector_norm(x, INF, 0),
-                                  L(m).vector_norm(x, -INF, -1, keepdim=True), L(m).vector_norm(x, 3, (0, -1) if x.ndim > 1 else 0),
+                                  L(m).vector_norm(x, -INF, -1, keepdim=True),
+                                  L(m).vector_norm(x, 3, (0, -1) if x.ndim > 1 else 0),
                                   L(m).vector_norm(x, 0.5), L(m).vector_norm(x, 0, -1), L(m).vector_norm(x, -2, -1)),
                     [((3, 4),), ((2, 3, 4),), ((5,),)], {}),
     "vector_norm-zero": (lambda m, x: (L(m).vector_norm(x * 0), L(m).vector_norm(x * 0, 3, -1),
@@ -94,9 +99,7 @@ CASES = {
     # the singular vectors past min(m, n) get no gradient (as in torch), so finite differences disagree
     # and only their span is unique: compare it through its projector
     "svd-full-rect": (lambda m, a: full_svd_parts(m, *L(m).svd(a)), RECT[1:], dict(fd=False)),
-    "svd-signfree": (lambda m, a: (lambda u, s, vh: (u @ vh if a.shape[-1] == a.shape[-2] else u.abs(),
-                                                   (u * u).sum(-1), (vh * vh).sum(-2)))(*L(m).svd(a, full_matrices=False)),
-                     RECT, {}),
+    "svd-signfree": (lambda m, a: signfree_svd(m, a, *L(m).svd(a, full_matrices=False)), RECT, {}),
     "svdvals": (lambda m, a: L(m).svdvals(a), RECT + [((2, 0, 3),)], {}),
     "eigh": (lambda m, a: (*fixed_eigh(m, *L(m).eigh(sym(m, a))), *fixed_eigh(m, *L(m).eigh(sym(m, a), UPLO="U"))),
              SQ, {}),
@@ -237,3 +240,49 @@ def test_multi_dot_picks_the_cheap_order():
     # (10x100)(100x5)(5x50): ((AB)C) costs 7500, (A(BC)) 75000
     assert _chain_order([10, 100, 5, 50])[0][2] == 1
     assert _chain_order([50, 5, 100, 10])[0][2] == 0
+
+
+# ---- lamina.norm and the sort family (their op rows are in tests/ops_sort.py) --------------------
+def test_sort_family_return_types():
+    x = lamina.tensor([[3.0, 1.0, 2.0]])
+    for name, out in [("sort", x.sort()), ("topk", x.topk(2)), ("kthvalue", x.kthvalue(1)),
+                      ("median", x.median(1)), ("nanmedian", x.nanmedian(1)), ("mode", x.mode())]:
+        values, indices = out
+        assert type(out).__name__ == name and isinstance(out, tuple)
+        assert out.values is values and out.indices is indices and indices.dtype == lamina.int64
+    assert x.norm().item() == pytest.approx(math.sqrt(14)) and lamina.norm(x, 1).item() == 6.0
+
+
+def test_sort_family_errors():
+    x = lamina.ones(2, 3)
+    with pytest.raises(RuntimeError, match="topk: k=5 is larger than dim 1 of size 3"):
+        x.topk(5)
+    with pytest.raises(RuntimeError, match=r"kthvalue: k=0 is out of range .* \(expected 1 <= k <= 3\)"):
+        x.kthvalue(0)
+    with pytest.raises(IndexError, match=r"sort: dim 2 is out of range for a tensor of shape \(2, 3\)"):
+        x.sort(2)
+    with pytest.raises(IndexError, match="median: cannot select from an empty dim"):
+        lamina.ones(2, 0).median(1)
+    with pytest.raises(RuntimeError, match="median: cannot take the median of an empty tensor"):
+        lamina.ones(0).median()
+    with pytest.raises(RuntimeError, match="bucketize: boundaries must be a 1-D tensor"):
+        lamina.bucketize(x, x)
+    with pytest.raises(RuntimeError, match="searchsorted: sorted_sequence of shape .* must be 1-D or share"):
+        lamina.searchsorted(x, lamina.ones(3, 3))
+    with pytest.raises(RuntimeError, match="searchsorted: side='left' and right=True contradict"):
+        lamina.searchsorted(x[0], x, right=True, side="left")
+    with pytest.raises(TypeError, match="linalg.vector_norm: expected a float32 or float64 tensor, got int64"):
+        lamina.norm(lamina.ones(3, dtype=lamina.int64))
+    with pytest.raises(ValueError, match="norm: p must be a number, 'fro' or 'nuc'"):
+        x.norm("max")
+
+
+def test_searchsorted_many_rows_matches_numpy():
+    """The lexsort path for N-D boundaries against np.searchsorted row by row, ties included."""
+    rng = np.random.default_rng(0)
+    seq = np.sort(rng.integers(0, 6, (7, 9)).astype(np.float64), -1)
+    vals = rng.integers(-1, 7, (7, 11)).astype(np.float64)
+    for side in ("left", "right"):
+        got = lamina.searchsorted(lamina.tensor(seq), lamina.tensor(vals), side=side).numpy()
+        want = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq, vals)])
+        np.testing.assert_array_equal(got, want)
