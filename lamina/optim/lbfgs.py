@@ -95,7 +95,7 @@ class LBFGS(Optimizer):
         return loss, float(loss)
 
     @autograd.no_grad()
-    def step(self, closure: Callable[[], Any]):  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None):  # type: ignore[override]
         """Run up to max_iter L-BFGS iterations; `closure` clears the gradients, computes the loss,
         calls backward() and returns the loss. Returns the loss of the first call."""
         if closure is None or not callable(closure):
