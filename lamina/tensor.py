@@ -442,6 +442,9 @@ class Tensor:
     def __mod__(self, other):
         return ops.remainder(self, other)
 
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
     def __pow__(self, other):
         return ops.pow(self, other)
 
@@ -481,17 +484,43 @@ class Tensor:
     def __ge__(self, other):
         return ops.ge(self, other)
 
+    # & | ^ ~ << >> are bitwise, as in torch: on bools that is logic, on integers bits
     def __and__(self, other):
-        return ops.logical_and(self, other) if self.dtype.kind == "b" else ops.bitwise_and(self, other)
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
 
     def __or__(self, other):
-        return ops.logical_or(self, other) if self.dtype.kind == "b" else ops.bitwise_or(self, other)
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return ops.logical_xor(self, other)
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return ops.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return ops.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return ops.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return ops.bitwise_right_shift(other, self)
 
     def __invert__(self):
-        return ops.logical_not(self)
+        return ops.bitwise_not(self)
+
+    def unfold(self, dimension: int, size: int, step: int) -> "Tensor":
+        """Windows of `size` every `step` along `dimension`, as a new last dim (not F.unfold)."""
+        return ops.unfold_dim(self, dimension, size, step)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)

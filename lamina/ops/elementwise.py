@@ -14,6 +14,10 @@ from ..autograd import Function, unbroadcast
 from ..backend import array_module, category
 from ..tensor import Tensor
 
+# torch never warns about log(0), 0/0 or overflow: it returns -inf, nan or inf quietly. NumPy's
+# warnings are turned off once here, not with np.errstate per op (that context costs ~3us,
+# half the time of a small op).
+np.seterr(divide="ignore", invalid="ignore", over="ignore")
 
 
 # ---- dtype promotion ---------------------------------------------------------------------
@@ -121,8 +125,8 @@ class Pow(Function):
         if na:
             if isinstance(b, (int, float)):
                 ga = g * b * a ** (b - 1) if b != 0 else g * 0
-            else:
-                ga = unbroadcast(g * b * a ** (b - 1), np.shape(a))
+            else:  # where b == 0 the slope is 0, also at a == 0 (0 * inf would be nan)
+                ga = unbroadcast(array_module(g).where(b == 0, 0, g * b * a ** (b - 1)).astype(g.dtype), np.shape(a))
         if nb:
             xp = array_module(y)
             a_arr = xp.asarray(a, dtype=y.dtype)
@@ -163,8 +167,17 @@ def mul(input, other) -> Tensor:
 
 def div(input, other, rounding_mode=None) -> Tensor:
     """True division (int / int gives float); rounding_mode 'floor' or 'trunc' is not differentiable."""
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        a, b = operands(input, other)
+        t = a if isinstance(a, Tensor) else b
+        if t.dtype.kind in "iu":  # exact for int64: fmod leaves a - r divisible by b, rounding towards zero
+            xp = array_module(t._data)
+            return _nograd(lambda x, y: (x - xp.fmod(x, y)) // y, a, b)
+        return _nograd(array_module(t._data).trunc, div(input, other))
     if rounding_mode is not None:
-        return floor_divide(input, other) if rounding_mode == "floor" else _nograd(np.trunc, div(input, other))
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return Div.apply(*_float_operands(input, other))
 
 
@@ -363,9 +376,19 @@ def abs(input) -> Tensor:
     return Abs.apply(input)
 
 
+class Sign(Function):
+    reads_inputs = False
+
+    def forward(self, x):
+        return array_module(x).sign(x)
+
+    def backward(self, g):  # zero everywhere, as torch (a gradient, not None)
+        return array_module(g).zeros_like(g)
+
+
 def sign(input) -> Tensor:
-    """-1, 0 or +1; its gradient is zero everywhere, so nothing flows back."""
-    return _nograd(array_module(input._data).sign, input)
+    """-1, 0 or +1; its gradient is zero everywhere."""
+    return Sign.apply(input)
 
 
 def sin(input) -> Tensor:
@@ -512,9 +535,16 @@ def where(condition, input=None, other=None):
     the indices where it holds (as torch.where(cond))."""
     if input is None and other is None:
         return tuple(Tensor._make(i, None) for i in array_module(condition._data).nonzero(condition._data))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two Python scalars: bool, int64 or the default float, from the higher category (torch)
+        if not isinstance(input, (bool, int, float)) or not isinstance(other, (bool, int, float)):
+            raise TypeError(f"where: input and other must be tensors or numbers, got {type(input).__name__} "
+                            f"and {type(other).__name__}")
+        kinds = {type(input), type(other)}
+        dt = backend.get_default_dtype() if float in kinds else (backend.int64 if int in kinds else backend.bool_)
+        xp = array_module(condition._data) if isinstance(condition, Tensor) else np
+        input = Tensor._make(xp.asarray(input, dtype=dt), None)
     a, b = operands(input, other)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError("where: one of input and other must be a tensor")
     c = condition._data if isinstance(condition, Tensor) else condition
     if c.dtype.kind != "b":
         c = c.astype(bool)
@@ -522,7 +552,16 @@ def where(condition, input=None, other=None):
 
 
 def nonzero(input, as_tuple=False):
-    idx = array_module(input._data).nonzero(input._data)
+    """Indices of the non-zero elements: (n, ndim), or a tuple of ndim (n,) tensors. A 0-d
+    input is treated as one element with no dims: (1, 0) or (0, 0), as torch."""
+    x = input._data
+    xp = array_module(x)
+    if x.ndim == 0:
+        n = int(x != 0)
+        if as_tuple:
+            return (Tensor._make(xp.zeros(n, dtype=np.int64), None),)
+        return Tensor._make(xp.zeros((n, 0), dtype=np.int64), None)
+    idx = xp.nonzero(x)
     if as_tuple:
         return tuple(Tensor._make(i, None) for i in idx)
     return Tensor._make(array_module(input._data).stack(idx, axis=1), None)
@@ -551,9 +590,50 @@ ge = _compare("greater_equal")
 logical_and = _compare("logical_and")
 logical_or = _compare("logical_or")
 logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def _wrap_int(s: int, dtype) -> int:
+    """A Python int wider than an integer dtype, wrapped into it as torch does
+    (int32 | 0xFFFFFFFF is int32 | -1)."""
+    bits = 8 * dtype.itemsize
+    s %= 1 << bits
+    return s - (1 << bits) if dtype.kind == "i" and s >= 1 << (bits - 1) else s
+
+
+def _bitwise(fn_name, name):
+    def op(input, other) -> Tensor:
+        a, b = operands(input, other)
+        for v in (a, b):
+            kind = v.dtype.kind if isinstance(v, Tensor) else ("b" if isinstance(v, bool) else "i" if isinstance(v, int) else "f")
+            if kind not in "biu":
+                raise TypeError(f"{name}: expected integer or bool operands, got "
+                                f"{v.dtype if isinstance(v, Tensor) else type(v).__name__}")
+        t = a if isinstance(a, Tensor) else b
+        if t.dtype.kind in "iu":
+            a, b = [_wrap_int(v, t.dtype) if type(v) is int else v for v in (a, b)]
+        ad = a._data if isinstance(a, Tensor) else a
+        bd = b._data if isinstance(b, Tensor) else b
+        xp = array_module(t._data)
+        return Tensor._make(xp.asarray(getattr(xp, fn_name)(ad, bd), dtype=t.dtype), None)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient); bools stay bool."
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise("left_shift", "bitwise_left_shift")
+bitwise_right_shift = _bitwise("right_shift", "bitwise_right_shift")
+
+
+def bitwise_not(input) -> Tensor:
+    """~x: bitwise complement of an integer tensor, logical not of a bool one."""
+    if input.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
+    return Tensor._make(array_module(input._data).invert(input._data), None)
 
 
 def logical_not(input) -> Tensor:
@@ -566,12 +646,12 @@ def equal(input, other) -> bool:
     return input.shape == other.shape and bool((input._data == other._data).all())
 
 
-def allclose(input, other, rtol=1e-5, atol=1e-8) -> bool:
-    return bool(array_module(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol))
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return bool(array_module(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def isclose(input, other, rtol=1e-5, atol=1e-8) -> Tensor:
-    return _nograd(lambda a, b: array_module(a).isclose(a, b, rtol=rtol, atol=atol), input, other)
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> Tensor:
+    return _nograd(lambda a, b: array_module(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), input, other)
 
 
 # ---- dtype, device and copies ------------------------------------------------------------

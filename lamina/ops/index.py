@@ -12,16 +12,17 @@ from ..tensor import Tensor
 def index_key(index, shape, op: str = "getitem"):
     """Turn a PyTorch-style index into one NumPy understands, checking integer bounds so the
     error names the op and the shape instead of NumPy's internals."""
+    if isinstance(index, list) and _sequence_is_tuple(index):
+        index = tuple(index)
     if not isinstance(index, tuple):
         index = (index,)
+    index = tuple(_as_index(i) for i in index)
     out = []
     dim = 0  # which input dim the next index entry addresses
     consumed = sum(_consumes(i) for i in index)
     for i in index:
         if isinstance(i, Tensor):
             i = i._data
-        elif isinstance(i, list):
-            i = np.asarray(i)
         if i is Ellipsis:
             dim += len(shape) - consumed
             out.append(i)
@@ -57,7 +58,91 @@ def index_key(index, shape, op: str = "getitem"):
             raise IndexError(f"{op}: unsupported index of type {type(i).__name__}")
         dim += 1
         out.append(i)
-    return tuple(out)
+    return _torch_placement(tuple(out), shape, op)
+
+
+def _sequence_is_tuple(index: list) -> bool:
+    """torch reads x[[0, [1, 2]]] or x[[slice, None]] as the tuple x[0, [1, 2]], but a flat
+    list of numbers (or one of 32 or more items) as one index tensor."""
+    return len(index) < 32 and any(isinstance(i, (list, tuple, range, Tensor, slice, np.ndarray)) or i is None
+                                   or i is Ellipsis for i in index)
+
+
+def _as_index(i):
+    """Lists and ranges become int64 arrays; a 0-d integer tensor is a plain int, as in torch."""
+    if isinstance(i, (list, range)):
+        a = np.asarray(_unwrap_list(i) if isinstance(i, list) else i)
+        return a.astype(np.int64) if a.size == 0 else a
+    if isinstance(i, Tensor) and i.ndim == 0 and i.dtype.kind in "iu":
+        return int(i._data)
+    if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
+        return int(i)
+    return i
+
+
+def _unwrap_list(i):
+    return [_unwrap_list(v) if isinstance(v, list) else (int(v) if isinstance(v, Tensor) else v) for v in i]
+
+
+def _torch_placement(key: tuple, shape, op: str) -> tuple:
+    """Rewrite a NumPy key so that advanced-index dims land where torch puts them.
+
+    torch applies integer indices first (they only drop dims), then places the dims of the
+    index tensors where those tensors sit when they are next to each other. NumPy counts the
+    integers as advanced indices too, so in x[1, :, idx] it sees them split by a slice and
+    moves idx's dims to the front. Where the two disagree, every entry from the first to
+    the last advanced one becomes an index array (slices as aranges, each on its own axis),
+    broadcast into torch's layout, so one NumPy key gives torch's result for get, set and
+    the gradient alike."""
+    is_arr = [hasattr(i, "shape") and i.ndim > 0 for i in key]
+    is_int = [isinstance(i, (int, np.integer)) for i in key]
+    if not any(is_arr) or not any(is_int):
+        return key
+    adv = [k for k in range(len(key)) if is_arr[k] or is_int[k]]
+    arrs = [k for k in range(len(key)) if is_arr[k]]
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return key  # NumPy keeps the block in place, at the same position as torch
+    if not all(is_arr[k] or is_int[k] for k in range(arrs[0], arrs[-1] + 1)):
+        return key  # torch too sees the index tensors apart and puts their dims first
+    lo, hi = adv[0], adv[-1]
+    # spell out an Ellipsis inside the region as slices, so each dim it covers is known
+    n_used = sum(_consumes(i) for i in key)
+    region = []
+    for k in range(lo, hi + 1):
+        region += [slice(None)] * (len(shape) - n_used) if key[k] is Ellipsis else [key[k]]
+    dim = sum(_consumes(i) for i in key[:lo] if i is not Ellipsis) + \
+        (len(shape) - n_used if any(i is Ellipsis for i in key[:lo]) else 0)
+    xp = array_module(key[arrs[0]])
+    parts = []  # (kind, value, input dim): "s" a slice's axis, "n" None's, "a" index arrays, "i" an int
+    for i in region:
+        if i is None:  # a new size-1 axis: every array gets a 1 there, so the broadcast has it
+            parts.append(("n", None, None))
+        elif isinstance(i, slice):
+            parts.append(("s", xp.arange(*i.indices(shape[dim])), dim))
+            dim += 1
+        elif hasattr(i, "shape") and i.dtype.kind == "b":
+            parts += [("a", a, None) for a in xp.nonzero(i)]
+            dim += i.ndim
+        else:
+            parts.append(("a" if hasattr(i, "shape") else "i", i, dim))
+            dim += 1
+    block = np.broadcast_shapes(*[tuple(v.shape) for kind, v, _ in parts if kind == "a"])
+    first = next(j for j, p in enumerate(parts) if p[0] == "a")
+    before = sum(1 for p in parts[:first] if p[0] in "sn")
+    after = sum(1 for p in parts[first:] if p[0] in "sn")
+    rank = before + len(block) + after
+    new, axis = [], 0
+    for kind, v, _ in parts:
+        if kind == "i":
+            new.append(v)
+        elif kind in "sn":
+            pos = axis if axis < before else axis + len(block)
+            if kind == "s":
+                new.append(v.reshape((1,) * pos + (-1,) + (1,) * (rank - pos - 1)))
+            axis += 1
+        else:
+            new.append(v.reshape((1,) * before + (1,) * (len(block) - v.ndim) + tuple(v.shape) + (1,) * after))
+    return key[:lo] + tuple(new) + key[hi + 1:]
 
 
 def _consumes(i) -> int:
@@ -112,6 +197,9 @@ def index_select(input, dim: int, index) -> Tensor:
 class Gather(Function):
     def forward(self, x, dim, index):
         self.shape, self.dim, self.index = x.shape, dim, index
+        # torch lets index be smaller than x in the other dims: gather from x's leading corner
+        if any(n != k for d, (n, k) in enumerate(zip(x.shape, index.shape)) if d != dim):
+            x = x[tuple(slice(None) if d == dim else slice(0, k) for d, k in enumerate(index.shape))]
         return array_module(x).take_along_axis(x, index, axis=dim)
 
     def backward(self, g):
@@ -141,6 +229,10 @@ def _check_gather(x: Tensor, dim: int, index: Tensor, op: str):
         raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:
         raise RuntimeError(f"{op}: index has {index.ndim} dims (shape {index.shape}) but input has {x.ndim} (shape {x.shape})")
+    for d, (k, n) in enumerate(zip(index.shape, x.shape)):
+        if d != dim and k > n:
+            raise RuntimeError(f"{op}: index of shape {index.shape} is larger than input of shape {x.shape} in dim {d} "
+                               f"({k} > {n}); only the dim gathered along may be larger")
     n = x.shape[dim]
     if index._data.size and (int(index._data.max()) >= n or int(index._data.min()) < -n):
         raise IndexError(f"{op}: index out of range for dim {dim} of size {n} (input shape {x.shape})")
@@ -184,11 +276,111 @@ class Scatter(Function):
 Scatter.reads_inputs = False
 
 
-def scatter(input, dim: int, index, src) -> Tensor:
-    """out = input with out[i][index[i][j]] = src[i][j] (dim=1); src may be a scalar."""
+def scatter(input, dim: int, index, src=None, value=None, reduce=None) -> Tensor:
+    """out = input with out[i][index[i][j]] = src[i][j] (dim=1); src (or value=) may be a
+    scalar. reduce='add' or 'multiply' combines instead of overwriting."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: expected src (a tensor or a number) or value=")
     d = dim % input.ndim
     _check_gather(input, d, index, "scatter")
+    if isinstance(src, Tensor) and src.ndim != input.ndim:
+        raise RuntimeError(f"scatter: src has {src.ndim} dims (shape {src.shape}) but input has {input.ndim} "
+                           f"(shape {input.shape})")
+    if reduce is not None:
+        ops = {"add": "sum", "multiply": "prod"}
+        if reduce not in ops:
+            raise RuntimeError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if not isinstance(src, Tensor):
+            from ..creation import full
+
+            src = full(index.shape, src, dtype=input.dtype, device=input.device)
+        return scatter_reduce(input, dim, index, src, ops[reduce])
+    if isinstance(src, Tensor) and src.dtype != input.dtype:
+        src = src.to(input.dtype)
     return Scatter.apply(input, d, index._data, src, False)
+
+
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
+_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+class ScatterReduce(Function):
+    """out = input with src combined in at the positions index names, by sum, prod, mean,
+    amax or amin; include_self=False leaves input's value out wherever something lands."""
+
+    def forward(self, x, src, dim, index, reduce, include_self):
+        xp = array_module(x)
+        full = _full_index(dim, index)
+        self.src_shape = src.shape
+        src = src[tuple(slice(0, k) for k in index.shape)]  # src may be larger than index: its corner is used
+        out = x.copy()
+        hit = xp.zeros(x.shape, dtype=bool)
+        hit[full] = True
+        if not include_self:  # start the hit positions from the reduction's identity
+            ident = _IDENTITY[reduce]
+            if x.dtype.kind != "f" and not np.isfinite(ident):
+                ident = np.iinfo(x.dtype).min if ident < 0 else np.iinfo(x.dtype).max
+            out[hit] = ident
+        getattr(xp, _UFUNC[reduce]).at(out, full, src)
+        count = None
+        if reduce == "mean":
+            count = xp.zeros(x.shape, dtype=x.dtype)
+            xp.add.at(count, full, 1)
+            if include_self:
+                count += 1
+            count[count == 0] = 1
+            out = out // count if x.dtype.kind != "f" else out / count
+        self.x, self.src, self.out, self.full, self.hit, self.count = x, src, out, full, hit, count
+        self.reduce, self.include_self = reduce, include_self
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        full, hit, r = self.full, self.hit, self.reduce
+        if r == "sum":
+            gx, gs = g, g[full]
+        elif r == "mean":
+            gc = g / self.count
+            gx, gs = gc, gc[full]
+        elif r in ("amax", "amin"):
+            # ties share the gradient equally, among the input's value and the src values
+            at_x = (self.x == self.out) if self.include_self else ~hit
+            at_s = self.src == self.out[full]
+            n = at_x.astype(g.dtype)
+            xp.add.at(n, full, at_s.astype(g.dtype))
+            gn = g / n
+            gx, gs = gn * at_x, gn[full] * at_s
+        else:  # prod: the product of the others, as out / value (torch's rule when nothing is 0)
+            if not ((not self.include_self or xp.all(self.x[hit] != 0)) and xp.all(self.src != 0)):
+                raise NotImplementedError("scatter_reduce: the gradient of reduce='prod' with zeros among the "
+                                          "reduced values is not supported")
+            go = g * self.out
+            gx, gs = go / self.x, go[full] / self.src
+        if not self.include_self:  # input's value did not take part where something landed
+            gx = xp.where(hit, 0, gx).astype(g.dtype)
+        gsrc = xp.zeros(self.src_shape, dtype=g.dtype)
+        gsrc[tuple(slice(0, k) for k in gs.shape)] = gs
+        return gx, gsrc, None, None, None, None
+
+
+def scatter_reduce(input, dim: int, index, src, reduce: str, include_self: bool = True) -> Tensor:
+    """Combine src into input at the positions index names along dim, by reduce = 'sum',
+    'prod', 'mean', 'amax' or 'amin' (torch.scatter_reduce)."""
+    if reduce not in _UFUNC:
+        raise RuntimeError(f"scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got {reduce!r}")
+    d = dim % input.ndim
+    _check_gather(input, d, index, "scatter_reduce")
+    if not isinstance(src, Tensor) or src.ndim != input.ndim:
+        raise RuntimeError(f"scatter_reduce: src must be a tensor with {input.ndim} dims like input")
+    for k, (a, b) in enumerate(zip(index.shape, src.shape)):
+        if a > b:
+            raise RuntimeError(f"scatter_reduce: index of shape {index.shape} is larger than src of shape {src.shape} "
+                               f"in dim {k}")
+    if src.dtype != input.dtype:
+        src = src.to(input.dtype)
+    return ScatterReduce.apply(input, src, d, index._data, reduce, include_self)
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:

@@ -61,12 +61,34 @@ def view(input, *shape) -> Tensor:
     NumPy reshapes without a copy whenever the strides allow it, which is torch's rule for
     view too; where they do not (x.t().view(-1)), this raises instead of silently copying.
     """
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
+        return _view_dtype(input, np.dtype(shape[0]))
     out = reshape(input, *shape)
     if out is not input and not input._data.flags.c_contiguous and out._data.size > 1 \
             and out._vc is not input._vc:
         raise RuntimeError(f"view: a tensor of shape {input.shape} with strides {_strides(input)} can't be viewed "
                            f"as shape {out.shape} without a copy (it is not contiguous); use reshape(...) "
                            "or contiguous().view(...)")
+    return out
+
+
+def _view_dtype(input, dtype) -> Tensor:
+    """x.view(dtype): the same bytes read as another dtype (no gradient, shares memory). A
+    different element size rescales the last dim, which must then be contiguous (torch's rules)."""
+    x = input._data
+    old, new = x.dtype.itemsize, dtype.itemsize
+    if old != new:
+        what = f"view {input.dtype} as {dtype} (different element sizes)"
+        if x.ndim == 0:
+            raise RuntimeError(f"view: self.dim() cannot be 0 to {what}")
+        if x.shape[-1] != 1 and x.strides[-1] != old:
+            raise RuntimeError(f"view: self.stride(-1) must be 1 to {what}, but got {x.strides[-1] // old}")
+        if new > old and (x.shape[-1] * old) % new:
+            raise RuntimeError(f"view: self.size(-1) must be divisible by {new // old} to {what}, but got {x.shape[-1]}")
+        if x.shape[-1] == 1 and x.strides[-1] != old:
+            x = x[..., :1].reshape(x.shape)  # a size-1 last dim may have any stride; NumPy wants it compact
+    out = Tensor._make(x.view(dtype), None)
+    out._vc = input._vc  # the same memory: in-place changes through either are seen by both
     return out
 
 
@@ -254,8 +276,18 @@ class Roll(Function):
 
 
 def roll(input, shifts, dims=None) -> Tensor:
-    if isinstance(dims, (list, tuple)):
-        dims, shifts = tuple(dims), tuple(shifts)
+    """Rotate elements along dims (all flattened when dims is None), as torch.roll."""
+    ns = len(shifts) if isinstance(shifts, (list, tuple)) else 1
+    nd = 0 if dims is None else len(dims) if isinstance(dims, (list, tuple)) else 1
+    if (dims is None and ns != 1) or (dims is not None and ns != nd):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {ns}, dims: {nd}")
+    if dims is None:  # a one-element shifts tuple rolls the flattened tensor
+        shifts = shifts[0] if isinstance(shifts, (list, tuple)) else shifts
+    elif isinstance(dims, (list, tuple)) or isinstance(shifts, (list, tuple)):
+        dims = tuple(_dim(input, d, "roll") for d in (dims if isinstance(dims, (list, tuple)) else (dims,)))
+        shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+    else:
+        dims = _dim(input, dims, "roll")
     return Roll.apply(input, shifts, dims)
 
 
@@ -456,9 +488,11 @@ def _tri(input, diagonal, lower):
     from .elementwise import where
 
     xp = array_module(input._data)
-    r, c = input.shape[-2:]
+    r, c = input.shape[-2:] if input.ndim >= 2 else (0, 0)
     keep = xp.tri(r, c, diagonal, dtype=bool) if lower else ~xp.tri(r, c, diagonal - 1, dtype=bool)
-    return where(Tensor._make(keep, None), input, 0)
+    if input.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input must have at least 2 dims, got shape {input.shape}")
+    return where(Tensor._make(keep, None), input, False if input.dtype.kind == "b" else 0)  # bool stays bool
 
 
 def tril(input, diagonal: int = 0) -> Tensor:
@@ -467,3 +501,167 @@ def tril(input, diagonal: int = 0) -> Tensor:
 
 def triu(input, diagonal: int = 0) -> Tensor:
     return _tri(input, diagonal, False)
+
+
+# ---- diagonals, sliding windows and grids --------------------------------------------------
+def _diag_view(a, offset, d1, d2):
+    """The writable diagonal view of array `a` (NumPy hands it out read-only)."""
+    d = a.diagonal(offset, d1, d2)
+    flags = getattr(d, "flags", None)
+    if flags is not None and not flags.writeable and a.flags.writeable:
+        try:
+            flags.writeable = True
+        except (ValueError, AttributeError):  # CuPy's flags are fixed, and its diagonals writable
+            pass
+    return d
+
+
+class Diagonal(Function):
+    """The diagonal (offset, dim1, dim2) of x as a last dim; backward writes it into zeros."""
+
+    reads_inputs = False
+
+    def forward(self, x, offset, d1, d2):
+        self.shape, self.args = x.shape, (offset, d1, d2)
+        return _diag_view(x, offset, d1, d2)
+
+    def backward(self, g):
+        gx = array_module(g).zeros(self.shape, dtype=g.dtype)
+        _diag_view(gx, *self.args)[...] = g
+        return gx, None, None, None
+
+
+class DiagEmbed(Function):
+    """The adjoint of Diagonal: x's last dim laid on a diagonal of a zero tensor."""
+
+    reads_inputs = False
+
+    def forward(self, x, shape, offset, d1, d2):
+        self.args = (offset, d1, d2)
+        out = array_module(x).zeros(shape, dtype=x.dtype)
+        _diag_view(out, offset, d1, d2)[...] = x
+        return out
+
+    def backward(self, g):
+        return _diag_view(g, *self.args).copy(), None, None, None, None
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims dim1 and dim2 as a view, moved to the last dim (torch.diagonal)."""
+    d1, d2 = _dim(input, dim1, "diagonal"), _dim(input, dim2, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dim, got {dim1} and {dim2}")
+    return Diagonal.apply(input, int(offset), d1, d2)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """A tensor whose (dim1, dim2) diagonals, `offset` off the main one, hold input's last dim."""
+    n = input.ndim + 1
+    d1, d2 = _dim(input, dim1, "diag_embed", extra=1), _dim(input, dim2, "diag_embed", extra=1)
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: dim1 and dim2 cannot be the same dim, got {dim1} and {dim2}")
+    k = (input.shape[-1] if input.ndim else 1) + abs(offset)
+    rest = iter(input.shape[:-1])
+    shape = tuple(k if i in (d1, d2) else next(rest) for i in range(n))
+    x = input if input.ndim else reshape(input, 1)
+    return DiagEmbed.apply(x, shape, int(offset), d1, d2)
+
+
+
+def diag(input, diagonal: int = 0) -> Tensor:
+    """1-D: a square matrix with input on the `diagonal`-th diagonal; 2-D: that diagonal, copied."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return Diagonal.apply(input, int(diagonal), 0, 1).clone()
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {input.shape}")
+
+
+class UnfoldDim(Function):
+    """Tensor.unfold: windows of `size` every `step` along dim, as a new last dim."""
+
+    reads_inputs = False
+
+    def forward(self, x, dim, size, step):
+        xp = array_module(x)
+        self.shape, self.dim, self.size, self.step = x.shape, dim, size, step
+        win = xp.lib.stride_tricks.sliding_window_view(x, size, axis=dim)  # a read-only view
+        return win[(slice(None),) * dim + (slice(None, None, step),)]
+
+    def backward(self, g):
+        gx = array_module(g).zeros(self.shape, dtype=g.dtype)
+        m, d = g.shape[self.dim], self.dim
+        for j in range(self.size):  # one strided add per window position (size is small)
+            gx[(slice(None),) * d + (slice(j, j + self.step * (m - 1) + 1, self.step),)] += g[..., j]
+        return gx, None, None, None
+
+
+def unfold_dim(input, dimension: int, size: int, step: int) -> Tensor:
+    """x.unfold(dimension, size, step): every window of `size` elements, `step` apart, along
+    `dimension`, as a new last dim (torch's Tensor.unfold; F.unfold is im2col)."""
+    x = input if input.ndim else reshape(input, 1)
+    d = _dim(x, dimension, "unfold")
+    n = x.shape[d]
+    if size < 0 or size > n:
+        raise RuntimeError(f"unfold: size {size} is larger than dim {dimension} of size {n} (shape {input.shape})")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step must be positive, got {step}")
+    out = UnfoldDim.apply(x, d, int(size), int(step))
+    return reshape(out, size) if input.ndim == 0 else out
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids from 1-D tensors: out[i] varies along dim i ('ij'); 'xy' swaps the
+    first two dims of every grid (NumPy's default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t_ in enumerate(tensors):
+        if t_.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, tensor {i} has shape {t_.shape}")
+    ts = [reshape(t_, -1) for t_ in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t_.shape[0] for t_ in ts)
+    n = len(ts)
+    out = [expand(reshape(t_, (1,) * i + (-1,) + (1,) * (n - i - 1)), shape) for i, t_ in enumerate(ts)]
+    if swap:  # the grids come back in the order of the inputs
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of the 1-D inputs' elements, as rows (itertools.product order)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def block_diag(*tensors) -> Tensor:
+    """The inputs (0-D, 1-D as a row, or 2-D) as blocks along the diagonal of a zero matrix."""
+    from ..creation import zeros
+
+    mats = [reshape(t_, 1, -1) if t_.ndim < 2 else t_ for t_ in tensors]
+    for i, m_ in enumerate(mats):
+        if m_.ndim != 2:
+            raise RuntimeError(f"block_diag: input {i} must have 2 or fewer dims, got shape {tensors[i].shape}")
+    if not mats:
+        return zeros(1, 0)
+    dtype = mats[0].dtype
+    for m_ in mats[1:]:
+        if m_.dtype != dtype:
+            from .elementwise import _result_dtype
+
+            dtype = _result_dtype(Tensor._make(np.empty((1,), dtype), None), Tensor._make(np.empty((1,), m_.dtype), None))
+    cols = sum(m_.shape[1] for m_ in mats)
+    rows, left = [], 0
+    for m_ in mats:
+        r, c = m_.shape
+        parts = [zeros(r, left, dtype=dtype, device=m_.device), m_.to(dtype),
+                 zeros(r, cols - left - c, dtype=dtype, device=m_.device)]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)

@@ -348,18 +348,22 @@ class Sinc(Function):
 
 
 def tan(input) -> Tensor:
+    """tan(x); its gradient is 1 + tan(x)^2."""
     return Tan.apply(_float(input))
 
 
 def asin(input) -> Tensor:
+    """arcsin(x) on [-1, 1], in [-pi/2, pi/2]."""
     return Asin.apply(_float(input))
 
 
 def acos(input) -> Tensor:
+    """arccos(x) on [-1, 1], in [0, pi]."""
     return Acos.apply(_float(input))
 
 
 def atan(input) -> Tensor:
+    """arctan(x), in (-pi/2, pi/2)."""
     return Atan.apply(_float(input))
 
 
@@ -369,22 +373,27 @@ def atan2(input, other) -> Tensor:
 
 
 def sinh(input) -> Tensor:
+    """sinh(x)."""
     return Sinh.apply(_float(input))
 
 
 def cosh(input) -> Tensor:
+    """cosh(x)."""
     return Cosh.apply(_float(input))
 
 
 def asinh(input) -> Tensor:
+    """arcsinh(x)."""
     return Asinh.apply(_float(input))
 
 
 def acosh(input) -> Tensor:
+    """arccosh(x) on [1, inf)."""
     return Acosh.apply(_float(input))
 
 
 def atanh(input) -> Tensor:
+    """arctanh(x) on (-1, 1)."""
     return Atanh.apply(_float(input))
 
 
@@ -394,10 +403,12 @@ def sinc(input) -> Tensor:
 
 
 def deg2rad(input) -> Tensor:
+    """Degrees to radians (integers give the default float)."""
     return mul(_float(input), math.pi / 180.0)
 
 
 def rad2deg(input) -> Tensor:
+    """Radians to degrees (integers give the default float)."""
     return mul(_float(input), 180.0 / math.pi)
 
 
@@ -455,14 +466,17 @@ class LogAddExp(Function):
 
 
 def log2(input) -> Tensor:
+    """Base-2 logarithm."""
     return Log2.apply(_float(input))
 
 
 def log10(input) -> Tensor:
+    """Base-10 logarithm."""
     return Log10.apply(_float(input))
 
 
 def exp2(input) -> Tensor:
+    """2 ** x."""
     return Exp2.apply(_float(input))
 
 
@@ -505,8 +519,8 @@ def float_power(input, exponent) -> Tensor:
 
 
 # ---- rounding and sign -------------------------------------------------------------------------
-class Trunc(Function):
-    # piecewise constant: torch's gradient is zero (not missing), so the graph stays connected
+class Step(Function):
+    # a piecewise-constant fn (trunc, sign): torch's gradient is zero, not missing, so the graph stays connected
     reads_inputs = False
 
     def forward(self, x, fn):
@@ -531,7 +545,7 @@ def trunc(input) -> Tensor:
     xp = array_module(input._data)
     if input.dtype.kind != "f":
         return input.clone()  # integers are whole already
-    return Trunc.apply(input, xp.trunc)
+    return Step.apply(input, xp.trunc)
 
 
 fix = trunc
@@ -549,7 +563,7 @@ def sgn(input) -> Tensor:
     xp = array_module(input._data)
     if input.dtype.kind != "f":
         return _nograd(xp.sign, input)
-    return Trunc.apply(input, xp.sign)
+    return Step.apply(input, xp.sign)
 
 
 def signbit(input) -> Tensor:
@@ -625,11 +639,13 @@ class Heaviside(Function):
 
 
 def isposinf(input) -> Tensor:
+    """True where the input is +inf (never for integers)."""
     xp = array_module(input._data)
     return _nograd(lambda x: xp.isposinf(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool), input)
 
 
 def isneginf(input) -> Tensor:
+    """True where the input is -inf (never for integers)."""
     xp = array_module(input._data)
     return _nograd(lambda x: xp.isneginf(x) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool), input)
 
