@@ -19,7 +19,7 @@ from . import autograd
 from .profiler import profile
 from .creation import (
     Generator, arange, as_tensor, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
-    full_like, get_rng_state, initial_seed, linspace, manual_seed, multinomial, ones, ones_like, rand,
+    full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, tensor, zeros,
     zeros_like,
 )

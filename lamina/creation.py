@@ -209,12 +209,26 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(arr, dtype, device, requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    steps = _count("linspace", "steps", steps)
+def _span(op: str, steps, dtype):
+    """The checks linspace and logspace share: a count of steps, and a dtype with values between ends."""
+    steps = _count(op, "steps", steps)
     if steps < 0:
-        raise RuntimeError(f"linspace: steps must be non-negative, got {steps}")
-    arr = np.linspace(start, end, steps)
-    return _finish(arr, dtype or backend.get_default_dtype(), device, requires_grad)
+        raise RuntimeError(f"{op}: steps must be non-negative, got {steps}")
+    dtype = dtype or backend.get_default_dtype()
+    if np.dtype(dtype).kind == "b":
+        raise RuntimeError(f"{op}: a bool dtype has no values between its ends; use an integer or float dtype")
+    return steps, dtype
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    steps, dtype = _span("linspace", steps, dtype)
+    return _finish(np.linspace(start, end, steps), dtype, device, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    steps, dtype = _span("logspace", steps, dtype)
+    return _finish(np.float64(base) ** np.linspace(start, end, steps), dtype, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -44,6 +44,13 @@ OPS = {
     "block_diag": (lambda m, a, b, c: m.block_diag(a, b, c), [((2, 3), (4,), ()), ((1, 1), (3,), (2, 2))], {}),
     # (an empty 1-D block is a (1, 0) row in both, but torch 2.13's backward then reads the next block
     # one row early; ours follows the forward, so that case is in tests/test_op_fixes.py, not here)
+    # cumulative ops (a zero block sends cumprod's backward through its exact loop)
+    "cumprod": (lambda m, x: (m.cumprod(x, -1), x.cumprod(0), m.cumprod(m.cat([x, x[:1] * 0, x], 0), 0)), R, {}),
+    "cummax": (lambda m, x: (*m.cummax(x, -1), *m.cummax(_ties(m, x), 0)), R, {}),
+    "cummin": (lambda m, x: (*m.cummin(x, 0), *_ties(m, x).cummin(-1)), R, {}),
+    "logcumsumexp": (lambda m, x: (m.logcumsumexp(x, -1), (x * 40).logcumsumexp(0)), R, {}),
+    "repeat_interleave": (lambda m, x: (m.repeat_interleave(x, 2), x.repeat_interleave(3, dim=0),
+                                        m.repeat_interleave(x, m.tensor([2] * x.shape[-1]), dim=-1)), R, {}),
     # scatter_reduce: every reduction, with and without the input's own values
     "scatter_reduce": (lambda m, x, s: tuple(m.scatter_reduce(x, 0, _idx(m), s, r, include_self=inc)
                                              for r in ("sum", "mean") for inc in (True, False))

@@ -132,3 +132,65 @@ def test_scatter_value_and_reduce_and_scatter_reduce_with_a_larger_src():
                  torch.scatter_reduce(tx + 1, 0, ti, ts, r, include_self=inc))
     with pytest.raises(RuntimeError, match="reduce must be one of"):
         lamina.scatter_reduce(lx, 0, li, ls, "max")
+
+
+def test_numpy_names_axis_and_keepdims():
+    a = np.random.default_rng(4).standard_normal((3, 4))
+    la, ta = both(a)
+    for f in (lambda m, x: m.sum(x, axis=1), lambda m, x: x.mean(axis=0, keepdims=True), lambda m, x: x.amax(axis=1),
+              lambda m, x: m.cat([x, x], axis=1), lambda m, x: x.softmax(axis=-1), lambda m, x: x.cumsum(axis=1),
+              lambda m, x: m.max(x, axis=0).values, lambda m, x: x.std(axis=1)):
+        np.testing.assert_allclose(f(lamina, la).numpy(), f(torch, ta).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0, 1, 0.5, 3, float("inf"), -float("inf")])
+def test_normalize_any_order(p):
+    a = np.random.default_rng(5).standard_normal((3, 4))
+    a[0, 1] = 0.0
+    outs = []
+    for mod in (lamina, torch):
+        x = mod.tensor(a, requires_grad=True)
+        y = mod.nn.functional.normalize(x, p=p)
+        (y * y).sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy()))
+    for u, v in zip(*outs):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-14)
+
+
+def test_linspace_and_logspace_dtypes():
+    with pytest.raises(RuntimeError, match="bool"):
+        lamina.linspace(0, 1, 3, dtype=lamina.bool)
+    with pytest.raises(RuntimeError, match="bool"):
+        lamina.logspace(0, 1, 3, dtype=lamina.bool)
+    same(lamina.linspace(-5, 10, 4, dtype=lamina.int64), torch.linspace(-5, 10, 4, dtype=torch.int64))
+    np.testing.assert_allclose(lamina.logspace(0, 2, 5, base=2).numpy(), torch.logspace(0, 2, 5, base=2).numpy())
+
+
+def test_cumulative_ops_at_zeros_ties_and_nans():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 4.0])
+    g = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    grads = []
+    for mod in (lamina, torch):
+        t = mod.tensor(x, requires_grad=True)
+        mod.cumprod(t, 0).backward(mod.tensor(g))
+        grads.append(t.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+    n = np.array([1.0, 3.0, 3.0, 2.0, np.nan, 5.0, np.nan, 1.0])
+    for op in ("cummax", "cummin"):
+        ours, theirs = getattr(lamina, op)(lamina.tensor(n), 0), getattr(torch, op)(torch.tensor(n), 0)
+        same(ours.values, theirs.values)
+        same(ours.indices, theirs.indices)
+    same(lamina.cummax(lamina.tensor([2, 2, 1, 2]), 0).indices, torch.cummax(torch.tensor([2, 2, 1, 2]), 0).indices)
+    same(lamina.cumprod(lamina.tensor([1, 2, 3]), 0), torch.cumprod(torch.tensor([1, 2, 3]), 0))
+    e = np.array([0.0, -np.inf, 1.0, 800.0])
+    np.testing.assert_allclose(lamina.logcumsumexp(lamina.tensor(e), 0).numpy(), torch.logcumsumexp(torch.tensor(e), 0).numpy())
+
+
+def test_repeat_interleave_forms():
+    a = np.arange(12.0).reshape(3, 4)
+    la, ta = both(a)
+    same(la.repeat_interleave(2), ta.repeat_interleave(2))
+    same(lamina.repeat_interleave(la, lamina.tensor([1, 0, 2]), dim=0), torch.repeat_interleave(ta, torch.tensor([1, 0, 2]), dim=0))
+    same(lamina.repeat_interleave(lamina.tensor([2, 0, 1])), torch.repeat_interleave(torch.tensor([2, 0, 1])))
+    with pytest.raises(RuntimeError, match="same size"):
+        lamina.repeat_interleave(la, lamina.tensor([1, 2]), dim=0)

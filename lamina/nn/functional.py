@@ -122,8 +122,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """input / max(||input||_p, eps) along `dim`."""
     if p == 2.0:  # sqrt(max(s, eps^2)) == max(sqrt(s), eps) and has no infinite slope at s = 0
         norm = _clamp((input * input).sum(dim, keepdim=True), min=eps * eps).sqrt()
-    else:
-        norm = _clamp((input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p), min=eps)
+    else:  # any order, 0 (a count) and +-inf (max, min |x|) too, as torch.linalg.vector_norm
+        from ..linalg import vector_norm
+
+        norm = _clamp(vector_norm(input, p, dim=dim, keepdim=True), min=eps)
     return input / norm
 
 

@@ -14,13 +14,18 @@ from .elementwise import (
 )
 from .index import (
     gather, getitem, index_key, index_select, masked_fill, masked_select, one_hot, scatter, scatter_add,
-    scatter_reduce, take,
+    scatter_reduce, take, repeat_interleave,
 )
 from .linalg import bmm, dot, einsum, matmul, mm, outer
 from .reduce import (
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min, prod, std,
+    all, amax, amin, any, argmax, argmin, count_nonzero, cummax, cummin, cumprod, cumsum, logcumsumexp,
+    logsumexp, max, mean, min, prod, std,
     std_mean, sum, var, var_mean,
 )
+import functools as _functools
+import inspect as _inspect
+import types as _types
+
 from . import sort as _sort, spatial as _spatial, special as _special  # `sort` is also a function below
 from .sort import *  # noqa: F401,F403  sort, topk, argsort, ...
 from .spatial import *  # noqa: F401,F403  unfold/fold, grid_sample, pixel_shuffle, ...
@@ -38,9 +43,10 @@ TENSOR_METHODS = [
     "isinf", "isnan", "le", "log", "log1p", "logical_and", "logical_not", "logical_or", "lt", "maximum",
     "minimum", "mul", "ne", "neg", "nonzero", "pow", "reciprocal", "remainder", "round", "rsqrt", "sigmoid",
     "sign", "sin", "sqrt", "square", "sub", "tanh", "where", "relu", "softmax", "log_softmax",
-    "gather", "index_select", "masked_fill", "masked_select", "scatter", "scatter_add", "scatter_reduce", "take",
+    "gather", "index_select", "masked_fill", "masked_select", "scatter", "scatter_add", "scatter_reduce", "take", "repeat_interleave",
     "matmul", "mm", "bmm", "dot", "outer",
-    "all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "cumsum", "logsumexp", "max", "mean",
+    "all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
+    "logcumsumexp", "logsumexp", "max", "mean",
     "min", "prod", "std", "sum", "var",
     "broadcast_to", "chunk", "expand", "expand_as", "flatten", "flip", "movedim", "narrow", "permute",
     "repeat", "reshape", "reshape_as", "roll", "split", "squeeze", "swapaxes", "t", "tile", "transpose",
@@ -49,7 +55,27 @@ TENSOR_METHODS = [
     "diag", "diag_embed", "diagonal",
 ] + _sort.METHODS + _spatial.METHODS + _special.METHODS
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("TENSOR_METHODS", "activation", "elementwise",
-                                                                  "index", "linalg", "reduce", "shape", "cast",
-                                                                  "spatial", "special",
-                                                                  "to_device", "getitem", "index_key", "unfold_dim")]
+# every public function, less the modules and the internals other modules import by name
+__all__ = [n for n in dir() if not n.startswith("_") and not isinstance(globals()[n], _types.ModuleType)
+           and n not in ("TENSOR_METHODS", "cast", "to_device", "getitem", "index_key", "unfold_dim")]
+
+
+def _numpy_names(fn):
+    """torch also accepts NumPy's names for two arguments: axis= for dim= and keepdims= for
+    keepdim=. The rename costs one dict lookup, and only when keywords are passed."""
+    @_functools.wraps(fn)
+    def op(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    return op
+
+
+for _n in __all__:
+    _f = globals()[_n]
+    if isinstance(_f, _types.FunctionType) and "dim" in _inspect.signature(_f).parameters:
+        globals()[_n] = _numpy_names(_f)
+del _n, _f

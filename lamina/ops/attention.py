@@ -68,7 +68,10 @@ class AttentionWeights(Function):
         gmask = None
         if need_mask and self.mask_shape is not None:
             gmask = unbroadcast(ds, self.mask_shape)
-        ds *= self.scale
+        if gmask is ds:  # unbroadcast returns ds itself for a score-shaped mask: scale a copy
+            ds = ds * self.scale
+        else:
+            ds *= self.scale
         gq = unbroadcast(ds @ k, q.shape) if need_q else None
         gk = unbroadcast(ds.swapaxes(-1, -2) @ q, k.shape) if need_k else None
         return gq, gk, gmask
@@ -121,17 +124,26 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask, op: str) -> Non
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value, as torch.nn.functional.scaled_dot_product_attention.
 
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). A bool attn_mask
     is True where a query may attend; a float one is added to the scores. `is_causal` lets
     query i see keys j <= i. Dropout (rate `dropout_p`) is applied to the probabilities
-    whenever dropout_p > 0, as in PyTorch: pass 0 in evaluation.
+    whenever dropout_p > 0, as in PyTorch: pass 0 in evaluation. `enable_gqa` lets key and
+    value have fewer heads (dim -3) than query, each shared by a group of query heads.
 
     >>> out = scaled_dot_product_attention(q, k, v, is_causal=True)   # (B, heads, T, head_dim)
     """
     op = "scaled_dot_product_attention"
+    if attn_mask is not None and is_causal:
+        raise RuntimeError(f"{op}: pass attn_mask or is_causal=True, not both (fold the causal mask into attn_mask)")
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk or value.shape[-3] != hk:
+            raise RuntimeError(f"{op}: with enable_gqa, query's {hq} heads must be a multiple of key's and value's "
+                               f"(got key shape {key.shape}, value shape {value.shape})")
+        key, value = key.repeat_interleave(hq // hk, dim=-3), value.repeat_interleave(hq // hk, dim=-3)
     _check(query, key, value, attn_mask, op)
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")

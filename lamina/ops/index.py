@@ -1,6 +1,8 @@
 """Indexing: x[index] and its gradient, gather/scatter, index_select, masked_fill, one_hot."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import backend
@@ -429,3 +431,32 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
                            f"[{int(tensor._data.min())}, {int(tensor._data.max())}]")
     out = (tensor._data[..., None] == xp.arange(n)).astype(backend.int64)
     return Tensor._make(out, None)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Repeat each element `repeats` times along dim (the flattened input when dim is None);
+    repeats is an int or one count per element. repeat_interleave(counts) alone gives
+    [0]*counts[0] + [1]*counts[1] + ..., as torch."""
+    if repeats is None:  # the one-argument form: input is the counts
+        counts = input._data if isinstance(input, Tensor) else np.asarray(input)
+        xp = array_module(counts)
+        return Tensor._make(xp.repeat(xp.arange(len(counts), dtype=np.int64), counts), None)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = dim % builtins.max(input.ndim, 1)
+    n = input.shape[d] if input.ndim else 1
+    xp = array_module(input._data)
+    r = repeats._data if isinstance(repeats, Tensor) else repeats
+    if not isinstance(r, (int, np.integer)):
+        r = xp.asarray(r).reshape(-1)
+        if r.size == 1:
+            r = int(r[0])
+        elif r.shape != (n,):
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim {dim}, "
+                               f"got {r.size} repeats for size {n}")
+    if not isinstance(r, int) and (r < 0).any() or isinstance(r, int) and r < 0:
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    index = xp.repeat(xp.arange(n, dtype=np.int64), r)
+    if output_size is not None and len(index) != output_size:
+        raise RuntimeError(f"repeat_interleave: output_size={output_size} but the repeats give {len(index)}")
+    return index_select(input if input.ndim else input.reshape(1), d, Tensor._make(index, None))

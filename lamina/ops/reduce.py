@@ -207,7 +207,90 @@ class Cumsum(Function):
 
     def backward(self, g):
         xp = array_module(g)
-        return xp.flip(xp.cumsum(xp.flip(g, axis=self.dim), axis=self.dim), axis=self.dim), None
+        return _revcumsum(g, self.dim), None
+
+
+class Cumprod(Function):
+    def forward(self, x, dim):
+        self.x, self.dim = x, dim
+        self.out = array_module(x).cumprod(x, axis=dim)
+        return self.out
+
+    def backward(self, g):
+        # grad_i = prod(x[:i]) * h_i with h_i = g_i + x_{i+1} * h_{i+1}: exact with zeros in x,
+        # where the usual revcumsum(g * out) / x divides by them
+        xp = array_module(g)
+        x, out, d = self.x, self.out, self.dim
+        if xp.all(x != 0):
+            return _revcumsum(g * out, d) / x, None
+        x, g = xp.moveaxis(x, d, 0), xp.moveaxis(g, d, 0)
+        h = xp.empty_like(g)
+        h[-1] = g[-1]
+        for i in range(len(g) - 2, -1, -1):
+            h[i] = g[i] + x[i + 1] * h[i + 1]
+        before = xp.concatenate([xp.ones_like(x[:1]), xp.cumprod(x[:-1], axis=0)])
+        return xp.moveaxis(before * h, 0, d), None
+
+
+class CumExtreme(Function):
+    """cummax / cummin: the running max (min) and the index it came from; ties and NaNs take the
+    latest index, as torch. The gradient goes to that index."""
+
+    @classmethod
+    def apply_with_indices(cls, x, dim, largest):
+        found = []
+        return cls.apply(x, dim, largest, found), found[0]
+
+    def forward(self, x, dim, largest, found):
+        xp = array_module(x)
+        xs = xp.moveaxis(x, dim, 0)
+        vals, idx = xp.empty_like(xs), xp.zeros(xs.shape, dtype=np.int64)
+        best, at = xs[0].copy(), xp.zeros(xs.shape[1:], dtype=np.int64)
+        for j in range(len(xs)):
+            v = xs[j]
+            take = (v >= best) if largest else (v <= best)
+            if v.dtype.kind == "f":
+                take = (take | xp.isnan(v)) & ~(xp.isnan(best) & ~xp.isnan(v))
+            best, at = xp.where(take, v, best), xp.where(take, j, at)
+            vals[j], idx[j] = best, at
+        self.idx, self.dim = xp.moveaxis(idx, 0, dim), dim
+        found.append(self.idx)
+        return xp.moveaxis(vals, 0, dim)
+
+    def backward(self, g):
+        xp = array_module(g)
+        # scatter-add along dim: flatten every other dim into the index arithmetic
+        gm, im = xp.moveaxis(g, self.dim, -1), xp.moveaxis(self.idx, self.dim, -1)
+        n = gm.shape[-1]
+        rows = xp.arange(gm.size // builtins.max(n, 1)).reshape(gm.shape[:-1] + (1,)) * n
+        flat = xp.zeros(gm.size, dtype=g.dtype)
+        xp.add.at(flat, (rows + im).reshape(-1), gm.reshape(-1))
+        gx = xp.moveaxis(flat.reshape(gm.shape), -1, self.dim)
+        return gx, None, None, None
+
+
+class LogCumSumExp(Function):
+    def forward(self, x, dim):
+        self.x, self.dim = x, dim
+        self.out = array_module(x).logaddexp.accumulate(x, axis=dim)
+        return self.out
+
+    def backward(self, g):
+        # grad_i = sum_{j>=i} g_j exp(x_i - out_j), summed in log space for the positive and the
+        # negative parts of g separately, so no exp overflows
+        xp = array_module(g)
+        x, out, d = self.x, self.out, self.dim
+        with np.errstate(divide="ignore", invalid="ignore"):
+            def part(gp):
+                t = xp.flip(xp.log(gp) - out, axis=d)
+                return xp.exp(xp.flip(xp.logaddexp.accumulate(t, axis=d), axis=d) + x)
+            gx = part(xp.maximum(g, 0)) - part(xp.maximum(-g, 0))
+        return xp.nan_to_num(gx, nan=0.0, posinf=0.0, neginf=0.0) if xp.isinf(x).any() else gx, None
+
+
+def _revcumsum(a, axis):
+    xp = array_module(a)
+    return xp.flip(xp.cumsum(xp.flip(a, axis=axis), axis=axis), axis=axis)
 
 
 def _sum_dtype(x: Tensor, dtype):
@@ -324,6 +407,38 @@ def cumsum(input, dim: int, dtype=None) -> Tensor:
     if x.ndim == 0:
         return x.clone()
     return Cumsum.apply(x, axis)
+
+
+def cumprod(input, dim: int, dtype=None) -> Tensor:
+    """Running product along dim (integers and bools give int64, as torch)."""
+    (axis,) = _axes(input, dim, "cumprod") or (0,)
+    x = _sum_dtype(input, dtype)
+    return x.clone() if x.ndim == 0 else Cumprod.apply(x, axis)
+
+
+def _cum_extreme(input, dim, largest, op):
+    (axis,) = _axes(input, dim, op) or (0,)
+    if input.ndim == 0:
+        return values_indices(input.clone(), Tensor._make(array_module(input._data).zeros((), np.int64), None))
+    values, indices = CumExtreme.apply_with_indices(input, axis, largest)
+    return values_indices(values, Tensor._make(indices, None))
+
+
+def cummax(input, dim: int):
+    """(values, indices): the running maximum along dim and where each came from."""
+    return _cum_extreme(input, dim, True, "cummax")
+
+
+def cummin(input, dim: int):
+    """(values, indices): the running minimum along dim and where each came from."""
+    return _cum_extreme(input, dim, False, "cummin")
+
+
+def logcumsumexp(input, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along dim, without overflow."""
+    (axis,) = _axes(input, dim, "logcumsumexp") or (0,)
+    x = _float(input)
+    return x.clone() if x.ndim == 0 else LogCumSumExp.apply(x, axis)
 
 
 def all(input, dim=None, keepdim=False) -> Tensor:

@@ -92,12 +92,26 @@ def test_sdpa_float_mask_gets_a_gradient():
     check_op(lambda m, q, k, v, a: sdpa(m, q, k, v, attn_mask=a), QKV + [(3, 1, 6)])
 
 
-def test_sdpa_mask_and_causal_combine():
+def test_sdpa_refuses_a_mask_with_is_causal_as_torch():
     mask = RNG.random((4, 6)) > 0.3
-    both = mask & np.tril(np.ones((4, 6), dtype=bool))
     lq, tq = inputs(*QKV)
-    out = sdpa(lamina, *lq, attn_mask=lamina.tensor(mask), is_causal=True)
-    close(out, sdpa(torch, *tq, attn_mask=torch.tensor(both)), "mask + causal")
+    with pytest.raises(RuntimeError):
+        sdpa(torch, *tq, attn_mask=torch.tensor(mask), is_causal=True)
+    with pytest.raises(RuntimeError, match="attn_mask or is_causal"):
+        sdpa(lamina, *lq, attn_mask=lamina.tensor(mask), is_causal=True)
+
+
+def test_sdpa_score_shaped_float_mask_gradient_and_gqa():
+    rng = np.random.default_rng(5)
+    q, k, m = rng.standard_normal((2, 4, 3, 8)), rng.standard_normal((2, 2, 3, 8)), rng.standard_normal((2, 4, 3, 3))
+    grads = []
+    for mod in (lamina, torch):
+        ts = [mod.tensor(a, requires_grad=True) for a in (q, k, m)]
+        out = mod.nn.functional.scaled_dot_product_attention(ts[0], ts[1], ts[1] * 2, attn_mask=ts[2], enable_gqa=True)
+        (out * out).sum().backward()
+        grads.append([out.detach().numpy()] + [t.grad.numpy() for t in ts])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 def test_sdpa_dropout_is_seeded_and_matches_the_composed_form():

@@ -185,9 +185,9 @@ class MultiheadAttention(Module):
         mask = self._merge_masks(attn_mask, key_padding_mask, N, L, S, batched)
         causal = False
         if is_causal and attn_mask is None:  # PyTorch needs attn_mask here; a causal mask is implied
-            if past == 0 and L == S:
+            if past == 0 and L == S and mask is None:
                 causal = True
-            else:  # the queries are the last L positions: bottom-right aligned
+            else:  # a padding mask, or queries that are the last L positions (bottom-right aligned)
                 cm = causal_mask(L, S, dtype=q.dtype, device=q.device)
                 mask = cm if mask is None else mask + cm if mask.dtype.kind != "b" else where(mask, cm, -math.inf)
 
