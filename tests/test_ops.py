@@ -182,7 +182,7 @@ OPS = {
 # Newer op families keep their rows in their own table file (tests/ops_<family>.py), merged here.
 # A family file may also hold EXTREMES rows and AUDITED names for the activations it adds.
 FAMILIES = []
-for _family in ("ops_special", "ops_sort", "ops_spatial", "ops_fixes"):
+for _family in ("ops_special", "ops_sort", "ops_spatial", "ops_fixes", "ops_matrix"):
     try:
         FAMILIES.append(__import__(_family))
     except ModuleNotFoundError:

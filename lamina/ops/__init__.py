@@ -26,10 +26,11 @@ import functools as _functools
 import inspect as _inspect
 import types as _types
 
-from . import sort as _sort, spatial as _spatial, special as _special  # `sort` is also a function below
+from . import matrix as _matrix, sort as _sort, spatial as _spatial, special as _special  # `sort` is also a function
 from .sort import *  # noqa: F401,F403  sort, topk, argsort, ...
 from .spatial import *  # noqa: F401,F403  unfold/fold, grid_sample, pixel_shuffle, ...
 from .special import *  # noqa: F401,F403  the rest of elementwise math: tan, erf, log2, ...
+from .matrix import *  # noqa: F401,F403  trace, kron, tensordot, addmm, det, inverse, ...
 from .shape import (
     broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as, flatten, flip,
     movedim, narrow, pad, permute, repeat, reshape, reshape_as, roll, split, squeeze, stack, swapaxes, t,
@@ -53,7 +54,7 @@ TENSOR_METHODS = [
     "tril", "triu", "unbind", "unflatten", "unsqueeze", "view", "view_as", "allclose", "equal", "isclose",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
     "diag", "diag_embed", "diagonal",
-] + _sort.METHODS + _spatial.METHODS + _special.METHODS
+] + _sort.METHODS + _spatial.METHODS + _special.METHODS + _matrix.METHODS
 
 # every public function, less the modules and the internals other modules import by name
 __all__ = [n for n in dir() if not n.startswith("_") and not isinstance(globals()[n], _types.ModuleType)
