@@ -20,8 +20,8 @@ from .profiler import profile
 from .creation import (
     Generator, arange, as_tensor, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
     full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, ones, ones_like, rand,
-    rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, tensor, zeros,
-    zeros_like,
+    rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, tensor, tril_indices,
+    triu_indices, zeros, zeros_like,
 )
 from .creation import (  # noqa: F401  torch's legacy typed constructors
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
@@ -36,6 +36,18 @@ bool = bool_
 dtype = type(float32)
 
 del _builtins
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input) -> int:
+    return input.numel()
 
 from . import linalg, nn, optim  # noqa: E402  (they build on everything above)
 from . import accelerator, backends, cuda, data, utils, vision  # noqa: E402,F401  torch's module layout

@@ -231,6 +231,24 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None
     return _finish(np.float64(base) ** np.linspace(start, end, steps), dtype, device, requires_grad)
 
 
+def _triangle_indices(op: str, row: int, col: int, offset: int, dtype, device, lower: bool) -> Tensor:
+    for what, v in (("row", row), ("col", col)):
+        if _count(op, what, v) < 0:
+            raise RuntimeError(f"{op}: {what} must be non-negative, got {v}")
+    r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    return _finish(np.stack([r, c]), dtype or backend.int64, device, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """(2, n): the row and column indices of the lower triangle (on and below diagonal `offset`)."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """(2, n): the row and column indices of the upper triangle (on and above diagonal `offset`)."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     for what, v in (("n", n), ("m", m)):
         if v is not None and _count("eye", what, v) < 0:

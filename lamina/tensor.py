@@ -112,6 +112,15 @@ class Tensor:
     def mT(self) -> "Tensor":
         return self.transpose(-2, -1)
 
+    # real tensors: the conjugate transposes are the transposes
+    mH = mT
+
+    @property
+    def H(self) -> "Tensor":
+        if self.ndim != 2:
+            raise RuntimeError(f"H: expected a 2-D tensor (use mH for batches), got shape {self.shape}")
+        return self.transpose(0, 1)
+
     def size(self, dim: int | None = None):
         return self._data.shape if dim is None else self._data.shape[dim]
 
@@ -120,6 +129,12 @@ class Tensor:
 
     def numel(self) -> int:
         return int(self._data.size)
+
+    nelement = numel
+    ndimension = dim
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
 
     def element_size(self) -> int:
         return self._data.itemsize
@@ -604,7 +619,10 @@ def _inplace_method(name: str):
 
 # The in-place twins torch programs use most; each is the out-of-place op, written back.
 for _name in ["abs", "ceil", "cos", "exp", "floor", "log", "neg", "pow", "reciprocal", "relu", "round", "rsqrt",
-              "sigmoid", "sign", "sin", "sqrt", "square", "tanh", "remainder"]:
+              "sigmoid", "sign", "sin", "sqrt", "square", "tanh", "remainder", "fmod", "tril", "triu", "lerp",
+              "addcmul", "addcdiv", "clamp_min", "clamp_max", "index_add", "index_copy", "index_fill", "scatter",
+              "scatter_add", "scatter_reduce", "logical_not", "trunc", "frac", "nan_to_num", "masked_scatter",
+              "tan", "asin", "acos", "atan", "sinh", "cosh", "log2", "log10", "log1p", "expm1", "erf", "exp2"]:
     setattr(Tensor, _name + "_", _inplace_method(_name))
 
 # Tensor methods that are the same function as lamina.<name>(tensor, ...).

@@ -17,6 +17,16 @@ def _idx(m):
     return m.tensor(IDX)
 
 
+def _nans(m, x):
+    """x with NaN where it exceeds 0.8 (differentiable elsewhere)."""
+    return m.where(x > 0.8, m.full_like(x, float("nan")), x)
+
+
+def _first_nan(m, x):
+    """x with NaN at the first place of every last-dim row."""
+    return m.where(m.arange(x.shape[-1]) == 0, m.full_like(x, float("nan")), x)
+
+
 def _ties(m, x):
     """x with many equal values (amax/amin ties share the gradient)."""
     return m.round(x * 2) / 2
@@ -51,6 +61,52 @@ OPS = {
     "logcumsumexp": (lambda m, x: (m.logcumsumexp(x, -1), (x * 40).logcumsumexp(0)), R, {}),
     "repeat_interleave": (lambda m, x: (m.repeat_interleave(x, 2), x.repeat_interleave(3, dim=0),
                                         m.repeat_interleave(x, m.tensor([2] * x.shape[-1]), dim=-1)), R, {}),
+    # NumPy-flavoured shape helpers
+    "moveaxis": (lambda m, x: (m.moveaxis(x, 0, -1), m.movedim(x, (0, -1), (-1, 0)) * 2), M, {}),
+    "swapdims": (lambda m, x: m.swapdims(x, 0, -1), M, {}),
+    "ravel": (lambda m, x: (m.ravel(x), x.ravel() * 2), R, {}),
+    "fliplr": (lambda m, x: x.fliplr(), M, {}),
+    "flipud": (lambda m, x: m.flipud(x), R, {}),
+    "rot90": (lambda m, x: (m.rot90(x), x.rot90(2), m.rot90(x, -1, (-1, 0)), m.rot90(x, 4) * 2), M, {}),
+    "atleast_1d": (lambda m, x: m.atleast_1d(x) * 2, U, {}),
+    "atleast_2d": (lambda m, x, y: (*m.atleast_2d(x, y), *m.atleast_2d([x])), [((), (4,)), ((2, 3), (1, 2, 3))], {}),
+    "atleast_3d": (lambda m, x, y: m.atleast_3d((x, y)), [((), (4,)), ((2, 3), (1, 2, 3))], {}),
+    "hstack": (lambda m, a, b: m.hstack([a, b]), [((3,), (2,)), ((2, 3), (2, 1)), ((2, 1, 3), (2, 4, 3))], {}),
+    "vstack": (lambda m, a, b: m.vstack((a, b)), [((3,), (3,)), ((2, 3), (3,)), ((2, 1, 3), (4, 1, 3))], {}),
+    "row_stack": (lambda m, a, b: m.row_stack((a, b)), [((3,), (2, 3))], {}),
+    "dstack": (lambda m, a, b: m.dstack([a, b]), [((3,), (3,)), ((2, 3), (2, 3, 2))], {}),
+    "column_stack": (lambda m, a, b: m.column_stack([a, b]), [((3,), (3,)), ((3,), (3, 2)), ((), ())], {}),
+    "tensor_split": (lambda m, x: (*m.tensor_split(x, 3, -1), *x.tensor_split([1, -1], 0), *m.tensor_split(x, (3, 1))),
+                     M, {}),
+    "hsplit": (lambda m, x: (*m.hsplit(x, 2), *x.hsplit([1, 3])), [((3, 4),), ((2, 4, 3),), ((6,),)], {}),
+    "vsplit": (lambda m, x: (*m.vsplit(x, [1]), *x.vsplit(2)), [((4, 3),), ((2, 3, 4),)], {}),
+    "dsplit": (lambda m, x: (*m.dsplit(x, 2), *x.dsplit([1])), [((2, 3, 4),)], {}),
+    "select": (lambda m, x: (m.select(x, 0, -1), x.select(-1, 1)), M, {}),
+    "diff": (lambda m, x: (m.diff(x), x.diff(2, 0), m.diff(x, dim=-1, prepend=x, append=x[..., :1]), m.diff(x > 0)),
+             M, {}),
+    # slices along one dim by a 1-D index; gathers with broadcasting; masks
+    "index_add": (lambda m, x, s: (m.index_add(x, 0, m.tensor([0, 2, 0]), s), x.index_add(0, m.tensor([1, 1, 2]), s,
+                                                                                       alpha=-2)),
+                  [((3, 4), (3, 4)), ((4, 2, 3), (3, 2, 3))], {}),
+    "index_copy": (lambda m, x, s: m.index_copy(x, 0, m.tensor([2, 0]), s), [((3, 4), (2, 4)), ((4, 2), (2, 2))], {}),
+    "index_fill": (lambda m, x: (m.index_fill(x, -1, m.tensor([0, 1]), -2.5), x.index_fill(0, m.tensor([0]), 7.0)),
+                   M, {}),
+    "take_along_dim": (lambda m, x: (m.take_along_dim(x, m.argsort(x, -1), -1), m.take_along_dim(x, m.tensor([0, 2])),
+                                     x.take_along_dim(m.argmax(x, 0, keepdim=True), 0)), M, {}),
+    "masked_scatter": (lambda m, x, s: x.masked_scatter(x > 0, s), [((3, 4), (12,)), ((2, 3), (4, 5))], {}),
+    "argwhere": (lambda m, x: (m.argwhere(x > 0), m.argwhere(_ints(m, x))), R, dict(grad=False)),
+    "isin": (lambda m, a, b: (m.isin(_ints(m, a), _ints(m, b)), m.isin(_ints(m, a), 2, invert=True)),
+             [((3, 4), (5,)), ((4,), (2, 2))], dict(grad=False)),
+    # NaN-skipping reductions, aminmax
+    "nansum": (lambda m, x: (m.nansum(_nans(m, x)), _nans(m, x).nansum(-1), m.nansum(x, 0, keepdim=True)), R, {}),
+    # (one NaN per row: an all-NaN row's mean is NaN, which finite differences cannot check)
+    "nanmean": (lambda m, x: (m.nanmean(_first_nan(m, x), -1), _first_nan(m, x).nanmean()), R, {}),
+    "aminmax": (lambda m, x: (*m.aminmax(x), *m.aminmax(x, dim=-1, keepdim=True)), R, {}),
+    # aliases
+    "absolute": (lambda m, x: m.absolute(x), U, {}),
+    "negative": (lambda m, x: (m.negative(x), x.negative()), U, {}),
+    "positive": (lambda m, x: m.positive(x) * 2, U, {}),
+    "rsub": (lambda m, a, b: (m.rsub(a, b), m.rsub(a, 2.0, alpha=3)), [((3, 4), (3, 4)), ((3, 1), (4,))], {}),
     # scatter_reduce: every reduction, with and without the input's own values
     "scatter_reduce": (lambda m, x, s: tuple(m.scatter_reduce(x, 0, _idx(m), s, r, include_self=inc)
                                              for r in ("sum", "mean") for inc in (True, False))

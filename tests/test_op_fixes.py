@@ -194,3 +194,36 @@ def test_repeat_interleave_forms():
     same(lamina.repeat_interleave(lamina.tensor([2, 0, 1])), torch.repeat_interleave(torch.tensor([2, 0, 1])))
     with pytest.raises(RuntimeError, match="same size"):
         lamina.repeat_interleave(la, lamina.tensor([1, 2]), dim=0)
+
+
+def test_where_gradient_is_a_select_so_inf_on_the_other_side_gives_zero():
+    # log(where(x > 1, x, 0)) and log(clamp(x, max=0)): log's gradient at 0 is inf, which
+    # torch's select drops where the other side (or the bound) was taken
+    a = np.array([0.0, 2.0, 0.5])
+    grads = []
+    for mod in (lamina, torch):
+        x = mod.tensor(a, requires_grad=True)
+        (mod.log(mod.where(x > 1, x, mod.zeros_like(x))).sum() + mod.log(-x.clamp(max=0) + 1).sum()).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
+def test_new_surface_helpers_match_torch():
+    a = np.random.default_rng(6).standard_normal((3, 4))
+    la, ta = both(a)
+    same(lamina.tril_indices(3, 4, 1), torch.tril_indices(3, 4, 1))
+    same(lamina.triu_indices(4, 3, -1), torch.triu_indices(4, 3, -1))
+    assert lamina.is_tensor(la) and not lamina.is_tensor(a)
+    assert lamina.numel(la) == 12 and la.nelement() == 12 and la.ndimension() == 2
+    assert la.type_as(lamina.tensor([1])).dtype == np.int64
+    same(la.mH, ta.mH)
+    same(la.H, ta.H)
+    t, tt = la.clone(), ta.clone()
+    t.index_fill_(1, lamina.tensor([0, 2]), 0.5)
+    tt.index_fill_(1, torch.tensor([0, 2]), 0.5)
+    same(t, tt)
+    t.tril_(-1)
+    tt.tril_(-1)
+    same(t, tt)
+    with pytest.raises(TypeError, match="bool"):
+        lamina.positive(lamina.tensor([True]))

@@ -11,15 +11,17 @@ from .elementwise import (
     bitwise_left_shift, bitwise_right_shift, lt, maximum,
     minimum, mul, multiply, ne, neg, nonzero, not_equal, pow, reciprocal, remainder, round, rsqrt,
     sigmoid, sign, sin, sqrt, square, sub, subtract, tanh, to_device, true_divide, where,
+    absolute, negative, positive, rsub,
 )
 from .index import (
     gather, getitem, index_key, index_select, masked_fill, masked_select, one_hot, scatter, scatter_add,
-    scatter_reduce, take, repeat_interleave,
+    scatter_reduce, take, repeat_interleave, argwhere, index_add, index_copy, index_fill, isin, take_along_dim,
+    masked_scatter,
 )
 from .linalg import bmm, dot, einsum, matmul, mm, outer
 from .reduce import (
     all, amax, amin, any, argmax, argmin, count_nonzero, cummax, cummin, cumprod, cumsum, logcumsumexp,
-    logsumexp, max, mean, min, prod, std,
+    logsumexp, max, mean, min, prod, std, aminmax, nanmean, nansum,
     std_mean, sum, var, var_mean,
 )
 import functools as _functools
@@ -36,6 +38,8 @@ from .shape import (
     movedim, narrow, pad, permute, repeat, reshape, reshape_as, roll, split, squeeze, stack, swapaxes, t,
     tile, transpose, tril, triu, unbind, unflatten, unsqueeze, view, view_as,
     block_diag, cartesian_prod, diag, diag_embed, diagonal, meshgrid, unfold_dim,
+    atleast_1d, atleast_2d, atleast_3d, column_stack, diff, dsplit, dstack, fliplr, flipud, hsplit, hstack,
+    moveaxis, ravel, rot90, row_stack, select, swapdims, tensor_split, vsplit, vstack,
 )
 
 # Functions that are also Tensor methods, called as x.name(...).
@@ -45,15 +49,18 @@ TENSOR_METHODS = [
     "minimum", "mul", "ne", "neg", "nonzero", "pow", "reciprocal", "remainder", "round", "rsqrt", "sigmoid",
     "sign", "sin", "sqrt", "square", "sub", "tanh", "where", "relu", "softmax", "log_softmax",
     "gather", "index_select", "masked_fill", "masked_select", "scatter", "scatter_add", "scatter_reduce", "take", "repeat_interleave",
+    "argwhere", "index_add", "index_copy", "index_fill", "isin", "take_along_dim", "masked_scatter",
     "matmul", "mm", "bmm", "dot", "outer",
     "all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
-    "logcumsumexp", "logsumexp", "max", "mean",
+    "logcumsumexp", "aminmax", "nanmean", "nansum", "logsumexp", "max", "mean",
     "min", "prod", "std", "sum", "var",
     "broadcast_to", "chunk", "expand", "expand_as", "flatten", "flip", "movedim", "narrow", "permute",
     "repeat", "reshape", "reshape_as", "roll", "split", "squeeze", "swapaxes", "t", "tile", "transpose",
     "tril", "triu", "unbind", "unflatten", "unsqueeze", "view", "view_as", "allclose", "equal", "isclose",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
     "diag", "diag_embed", "diagonal",
+    "diff", "dsplit", "fliplr", "flipud", "hsplit", "moveaxis", "ravel", "rot90", "select", "swapdims",
+    "tensor_split", "vsplit", "absolute", "negative", "positive",
 ] + _sort.METHODS + _spatial.METHODS + _special.METHODS + _matrix.METHODS
 
 # every public function, less the modules and the internals other modules import by name

@@ -348,6 +348,21 @@ def neg(input) -> Tensor:
     return Neg.apply(input)
 
 
+negative = neg
+
+
+def positive(input) -> Tensor:
+    """+x: the input itself, as torch (bools refused, as there)."""
+    if input.dtype.kind == "b":
+        raise TypeError("positive: the + operator on a bool tensor is not supported")
+    return input
+
+
+def rsub(input, other, alpha=1) -> Tensor:
+    """other - alpha * input."""
+    return sub(other, input, alpha=alpha)
+
+
 def exp(input) -> Tensor:
     return Exp.apply(_float(input))
 
@@ -374,6 +389,9 @@ def rsqrt(input) -> Tensor:
 
 def abs(input) -> Tensor:
     return Abs.apply(input)
+
+
+absolute = abs
 
 
 class Sign(Function):
@@ -452,7 +470,7 @@ class Clamp(Function):
             keep = x >= lo
         if hi is not None:
             keep = keep & (x <= hi)
-        return g * keep, None, None
+        return array_module(g).where(keep, g, 0), None, None  # a select: inf upstream gives 0 where clamped
 
 
 def clamp(input, min=None, max=None) -> Tensor:
@@ -521,10 +539,12 @@ class Where(Function):
 
     def backward(self, g):
         c = self.cond
+        xp = array_module(g)
         na, nb = self.needs_input_grad[1:]
+        # a select, not g * c: an inf or NaN gradient on the unchosen side must give 0, as torch
         return (None,
-                unbroadcast(g * c, self.sa) if na else None,
-                unbroadcast(g * ~c, self.sb) if nb else None)
+                unbroadcast(xp.where(c, g, 0), self.sa) if na else None,
+                unbroadcast(xp.where(c, 0, g), self.sb) if nb else None)
 
 
 Where.reads_inputs = False  # backward reads only the condition, which has no gradient

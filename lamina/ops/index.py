@@ -460,3 +460,124 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     if output_size is not None and len(index) != output_size:
         raise RuntimeError(f"repeat_interleave: output_size={output_size} but the repeats give {len(index)}")
     return index_select(input if input.ndim else input.reshape(1), d, Tensor._make(index, None))
+
+
+# ---- index_add / index_copy / index_fill: whole slices along one dim, chosen by a 1-D index ----
+def _slices_index(op: str, input, dim: int, index, source=None):
+    """Check a 1-D int64 index (and source's shape) for the index_* ops; returns (dim, index array)."""
+    d = dim % builtins.max(input.ndim, 1)
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu" or index.ndim > 1:
+        raise RuntimeError(f"{op}: index must be a 0-d or 1-D integer tensor, got "
+                           f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}"
+                           f"{'' if not isinstance(index, Tensor) else f' of shape {index.shape}'}")
+    idx = index._data.reshape(-1).astype(np.int64, copy=False)
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        raise IndexError(f"{op}: index out of range for dim {d} of size {n}")
+    if source is not None and input.ndim:
+        want = input.shape[:d] + (idx.size,) + input.shape[d + 1:]
+        if tuple(source.shape) != want and not (source.ndim == 0 and idx.size == 1 and input.ndim == 1):
+            raise RuntimeError(f"{op}: source of shape {source.shape} does not fit: expected {want} "
+                               f"(input's shape with dim {d} the index's length)")
+    return d, idx % builtins.max(n, 1)
+
+
+class IndexSlices(Function):
+    """out = input with the index's slices along dim added to (mode 'add') or replaced by
+    (mode 'copy') source's; alpha scales the added source."""
+
+    def forward(self, x, src, dim, idx, mode, alpha):
+        xp = array_module(x)
+        self.dim, self.idx, self.mode, self.alpha = dim, idx, mode, alpha
+        out = x.copy()
+        if x.ndim == 0:
+            out[...] = x + alpha * src.reshape(()) if mode == "add" else src.reshape(())
+            return out
+        o, s = xp.moveaxis(out, dim, 0), xp.moveaxis(src.reshape(x.shape[:dim] + (len(idx),) + x.shape[dim + 1:]), dim, 0)
+        if mode == "add":
+            xp.add.at(o, idx, s * alpha if alpha != 1 else s)
+        else:
+            o[idx] = s
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        if g.ndim == 0:
+            return (g if self.mode == "add" else xp.zeros_like(g)), g * self.alpha, None, None, None, None
+        gm = xp.moveaxis(g, self.dim, 0)
+        gsrc = xp.moveaxis(gm[self.idx], 0, self.dim)
+        gx = g
+        if self.mode == "copy":  # the replaced slices did not reach the output
+            gx = g.copy()
+            xp.moveaxis(gx, self.dim, 0)[self.idx] = 0
+        return gx, (gsrc * self.alpha if self.mode == "add" else gsrc), None, None, None, None
+
+
+def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
+    """out[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
+    d, idx = _slices_index("index_add", input, dim, index, source)
+    return IndexSlices.apply(input, source.to(input.dtype), d, idx, "add", alpha)
+
+
+def index_copy(input, dim: int, index, source) -> Tensor:
+    """out[..., index[i], ...] = source[..., i, ...] along dim."""
+    d, idx = _slices_index("index_copy", input, dim, index, source)
+    return IndexSlices.apply(input, source.to(input.dtype), d, idx, "copy", 1)
+
+
+def index_fill(input, dim: int, index, value) -> Tensor:
+    """out[..., index[i], ...] = value along dim."""
+    from ..creation import full
+
+    d, idx = _slices_index("index_fill", input, dim, index)
+    value = value.item() if isinstance(value, Tensor) else value
+    shape = input.shape[:d] + (idx.size,) + input.shape[d + 1:] if input.ndim else ()
+    return IndexSlices.apply(input, full(shape, value, dtype=input.dtype, device=input.device), d, idx, "copy", 1)
+
+
+def take_along_dim(input, indices, dim=None) -> Tensor:
+    """gather with broadcasting between input and indices (dim None: over the flattened input)."""
+    from .shape import broadcast_to, reshape
+
+    if dim is None:
+        return gather(reshape(input, -1), 0, reshape(indices, -1))
+    d = dim % builtins.max(input.ndim, 1)
+    shape = list(np.broadcast_shapes(tuple(s for i, s in enumerate(input.shape) if i != d),
+                                     tuple(s for i, s in enumerate(indices.shape) if i != d)))
+    xs, ishape = list(shape), list(shape)
+    xs.insert(d, input.shape[d])
+    ishape.insert(d, indices.shape[d])
+    return gather(broadcast_to(input, tuple(xs)), d, broadcast_to(indices, tuple(ishape)))
+
+
+def argwhere(input) -> Tensor:
+    """(n, ndim) int64 indices of the non-zero elements, as nonzero(input)."""
+    from .elementwise import nonzero
+
+    return nonzero(input)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of `elements` is among test_elements (either may be a number)."""
+    xp = np if not isinstance(elements, Tensor) else array_module(elements._data)
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return Tensor._make(xp.isin(a, b, assume_unique=assume_unique, invert=invert), None)
+
+
+def masked_scatter(input, mask, source) -> Tensor:
+    """input with the places where mask is True filled, in order, by source's first elements."""
+    from .elementwise import where
+    from .reduce import cumsum
+    from .shape import broadcast_to, reshape
+
+    mask = broadcast_to(mask, input.shape) if mask.shape != input.shape else mask
+    if mask.dtype.kind != "b":
+        raise RuntimeError(f"masked_scatter: expected a bool mask, got {mask.dtype}")
+    k = int(mask._data.sum())
+    if k > source.numel():
+        raise RuntimeError(f"masked_scatter: the mask has {k} True elements but source has only {source.numel()}")
+    at = cumsum(reshape(mask, -1).long(), 0)._data - 1  # the source element each True place takes
+    xp = array_module(at)
+    taken = getitem(reshape(source, -1), Tensor._make(xp.maximum(at, 0), None))
+    return where(mask, reshape(taken, input.shape).to(input.dtype), input)

@@ -451,3 +451,29 @@ def any(input, dim=None, keepdim=False) -> Tensor:
 
 def count_nonzero(input, dim=None) -> Tensor:
     return sum(input != 0, dim)
+
+
+def nansum(input, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """sum with NaNs counted as zero (their gradient is zero)."""
+    from .elementwise import isnan, where
+
+    x = where(isnan(input), 0.0, input) if input.dtype.kind == "f" else input
+    return sum(x, dim, keepdim, dtype)
+
+
+def nanmean(input, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """mean over the non-NaN elements (NaN where all are NaN)."""
+    from .elementwise import isnan, logical_not
+
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"nanmean: expected a floating point input, got {input.dtype}")
+    n = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
+    return nansum(input, dim, keepdim, dtype) / n
+
+
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """(min, max) over dim, as amin and amax."""
+    return aminmax_result(amin(input, dim, keepdim), amax(input, dim, keepdim))

@@ -172,12 +172,18 @@ def t(input) -> Tensor:
     return transpose(input, 0, -1) if input.ndim == 2 else input
 
 
-def movedim(input, source: int, destination: int) -> Tensor:
-    dims = list(range(input.ndim))
-    s = _dim(input, source, "movedim")
-    dims.remove(s)
-    dims.insert(_dim(input, destination, "movedim"), s)
-    return permute(input, dims)
+def movedim(input, source, destination) -> Tensor:
+    """Move dim(s) `source` to position(s) `destination`, the others keeping their order."""
+    src = [_dim(input, d, "movedim") for d in (source if isinstance(source, (list, tuple)) else (source,))]
+    dst = [_dim(input, d, "movedim") for d in (destination if isinstance(destination, (list, tuple)) else (destination,))]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must be equally many distinct dims")
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    where = dict(zip(dst, src))
+    return permute(input, [where[i] if i in where else next(rest) for i in range(input.ndim)])
+
+
+moveaxis = movedim
 
 
 class Expand(Function):
@@ -665,3 +671,151 @@ def block_diag(*tensors) -> Tensor:
         rows.append(cat(parts, 1))
         left += c
     return cat(rows, 0)
+
+
+# ---- torch's NumPy-flavoured shape helpers, composed from the ops above --------------------
+def swapdims(input, dim0: int, dim1: int) -> Tensor:
+    return transpose(input, dim0, dim1)
+
+
+def ravel(input) -> Tensor:
+    return reshape(input, -1)
+
+
+def fliplr(input) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"fliplr: expected a tensor of at least 2 dims, got shape {input.shape}")
+    return flip(input, (1,))
+
+
+def flipud(input) -> Tensor:
+    if input.ndim < 1:
+        raise RuntimeError("flipud: expected a tensor of at least 1 dim, got a 0-d tensor")
+    return flip(input, (0,))
+
+
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane of dims, from the first towards the second."""
+    if len(dims) != 2 or input.ndim < 2:
+        raise RuntimeError(f"rot90: expected two dims of a tensor with at least 2 dims, got dims {dims} "
+                           f"for shape {input.shape}")
+    a, b = (_dim(input, d, "rot90") for d in dims)
+    if a == b:
+        raise RuntimeError(f"rot90: the two dims must differ, got {dims}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (b,)), a, b)
+    if k == 2:
+        return flip(input, (a, b))
+    if k == 3:
+        return flip(transpose(input, a, b), (b,))
+    return input.clone()
+
+
+# where atleast_nd puts the new size-1 dims, by the input's ndim (NumPy's and torch's rule)
+_ATLEAST = {1: {0: lambda s: (1,)},
+            2: {0: lambda s: (1, 1), 1: lambda s: (1,) + s},
+            3: {0: lambda s: (1, 1, 1), 1: lambda s: (1,) + s + (1,), 2: lambda s: s + (1,)}}
+
+
+def _atleast(n: int, tensors):
+    """atleast_nd of one tensor, of several, or of one list of them (a tuple back)."""
+    def one(t_):
+        grow = _ATLEAST[n].get(t_.ndim)
+        return reshape(t_, grow(t_.shape)) if grow else t_
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(one(t_) for t_ in tensors[0])
+    return one(tensors[0]) if len(tensors) == 1 else tuple(one(t_) for t_ in tensors)
+
+
+def atleast_1d(*tensors):
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    return _atleast(3, tensors)
+
+
+def hstack(tensors) -> Tensor:
+    ts = atleast_1d(list(tensors))
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return cat(atleast_2d(list(tensors)), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    return cat(atleast_3d(list(tensors)), 2)
+
+
+def column_stack(tensors) -> Tensor:
+    return hstack([reshape(t_, -1, 1) if t_.ndim <= 1 else t_ for t_ in tensors])
+
+
+def tensor_split(input, indices_or_sections, dim: int = 0):
+    """Split into n nearly equal parts (the first n % size one longer), or at the given indices."""
+    d = _dim(input, dim, "tensor_split")
+    n = input.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        ios = ios.tolist()
+    if isinstance(ios, (int, np.integer)):
+        if ios <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {ios}")
+        q, r = divmod(n, int(ios))
+        bounds = list(itertools.accumulate([q + 1] * r + [q] * (int(ios) - r)))[:-1]
+    else:
+        bounds = [int(i) for i in ios]
+    edges = [0] + [min(max(b + n if b < 0 else b, 0), n) for b in bounds] + [n]  # clamped as slices are
+    return tuple(narrow(input, d, a, max(b - a, 0)) for a, b in zip(edges[:-1], edges[1:]))
+
+
+def _nsplit(op, input, ios, dim, need):
+    if input.ndim < need:
+        raise RuntimeError(f"{op}: expected a tensor of at least {need} dims, got shape {input.shape}")
+    if isinstance(ios, (int, np.integer)) and input.shape[dim] % ios:
+        raise RuntimeError(f"{op}: dim {dim} of size {input.shape[dim]} is not divisible into {ios} equal parts")
+    return tensor_split(input, ios, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _nsplit("hsplit", input, indices_or_sections, 0 if input.ndim == 1 else 1, 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _nsplit("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _nsplit("dsplit", input, indices_or_sections, 2, 3)
+
+
+def select(input, dim: int, index: int) -> Tensor:
+    """input[..., index, ...] at dim: that dim removed."""
+    d = _dim(input, dim, "select")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select: index {index} is out of range for dim {d} of size {n}")
+    from .index import getitem
+
+    return getitem(input, (slice(None),) * d + (int(index),))
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along dim, after joining prepend and append."""
+    d = _dim(input, dim, "diff")
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        hi, lo = narrow(x, d, min(1, m), max(m - 1, 0)), narrow(x, d, 0, max(m - 1, 0))
+        x = (hi != lo) if x.dtype.kind == "b" else hi - lo
+    return x
