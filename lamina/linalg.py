@@ -22,6 +22,8 @@ from .tensor import Tensor
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "qr", "svd",
            "svdvals", "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "cross", "vecdot", "multi_dot"]
+# matrix_power, matrix_exp and lu_factor (below) are checked in tests/ops_matrix.py beside their torch-level
+# aliases; they join __all__ once tests/test_linalg.py has their cases.
 
 
 class LinAlgError(RuntimeError):
@@ -31,6 +33,7 @@ class LinAlgError(RuntimeError):
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 qr_result = namedtuple("qr", ["Q", "R"])
 svd_result = namedtuple("svd", ["U", "S", "Vh"])
+lu_factor_result = namedtuple("lu_factor", ["LU", "pivots"])
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 
 
@@ -679,3 +682,174 @@ def multi_dot(tensors) -> Tensor:
     if last_vec:
         out = out.squeeze(-1)
     return out
+
+
+# ---- matrix functions: powers, exponential, LU --------------------------------------------------
+def _square(A: Tensor, op: str) -> Tensor:
+    """A batch of square matrices of any dtype (matrix_power takes integers too)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices (..., n, n), got shape {A.shape}")
+    return A
+
+
+def matrix_power(A, n: int) -> Tensor:
+    """A multiplied by itself n times (n = 0: the identity; n < 0: the inverse's power), by
+    repeated squaring, for each square matrix of A (..., m, m)."""
+    _square(A, "linalg.matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
+    if n == 0:  # the identity, with a zero gradient for A (NaNs in A stay out)
+        from .ops import masked_fill
+
+        xp = array_module(A._data)
+        eye = Tensor._make(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape), None)
+        return masked_fill(A, Tensor._make(xp.ones(A.shape, dtype=bool), None), 0) + eye
+    if n < 0:
+        if A.dtype.kind != "f":
+            raise RuntimeError(f"linalg.matrix_power: a negative power needs a float matrix to invert, got {A.dtype}")
+        A, n = inv(A), -int(n)
+    result, base = None, A
+    while True:  # binary powering: base = A^(2^k), multiplied in where bit k of n is set
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if not n:
+            return result
+        base = base @ base
+
+
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited": the
+# degree-13 Pade approximant, accurate to double precision for ||A||_1 <= theta_13.
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm(A):
+    """exp of each matrix in A (..., n, n): scale each by 2^-s so that its 1-norm is at most
+    theta_13, take the Pade approximant, then square it s times (per matrix)."""
+    xp = array_module(A)
+    if A.shape[-1] == 0:
+        return A.copy()
+    norm = xp.abs(A).sum(-2).max(-1)  # (...,) the 1-norm: the largest column sum
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = xp.ceil(xp.log2(norm / _THETA13))
+    s = xp.where(xp.isfinite(s) & (s > 0), s, 0).astype(np.int64)
+    A = A / xp.asarray(2.0 ** s, dtype=A.dtype)[..., None, None]
+    b = _PADE13
+    eye = xp.eye(A.shape[-1], dtype=A.dtype)
+    A2 = A @ A
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye)
+    V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye
+    R = xp.linalg.solve(V - U, V + U)
+    for k in range(int(s.max()) if s.size else 0):
+        R = xp.where((s > k)[..., None, None], R @ R, R)
+    return R
+
+
+class MatrixExp(Function):
+    def forward(self, A):
+        self.A = A
+        return _expm(A)
+
+    def backward(self, g):
+        # The gradient is the Frechet derivative at A^T applied to g, which is the top-right
+        # block of exp([[A^T, g], [0, A^T]]) (Najfeld and Havel 1995; torch does the same).
+        xp = array_module(g)
+        n = g.shape[-1]
+        At = _T(self.A)
+        block = xp.zeros(g.shape[:-2] + (2 * n, 2 * n), dtype=g.dtype)
+        block[..., :n, :n] = At
+        block[..., n:, n:] = At
+        block[..., :n, n:] = g
+        return _expm(block)[..., :n, n:]
+
+
+def matrix_exp(A) -> Tensor:
+    """e^A = sum_k A^k / k! for each square matrix of A (..., n, n)."""
+    return MatrixExp.apply(_matrices(A, "linalg.matrix_exp"))
+
+
+def _lu(A):
+    """LU with partial pivoting (LAPACK's getrf) for a batch (..., m, n): the packed factors
+    (L's strict lower part, unit diagonal implied, over U) and 1-based row swaps (int32)."""
+    xp = array_module(A)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    batch = A.shape[:-2]
+    a = A.reshape((-1, m, n)).copy()
+    rows = xp.arange(a.shape[0])
+    piv = xp.empty((a.shape[0], k), dtype=np.int32)
+    for j in range(k):
+        p = j + xp.abs(a[:, j:, j]).argmax(-1)  # (b,) the pivot row: the first largest |entry|
+        piv[:, j] = p + 1
+        top = a[rows, j].copy()
+        a[rows, j] = a[rows, p]
+        a[rows, p] = top
+        pivot = a[:, j, j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            col = xp.where((pivot != 0)[:, None], a[:, j + 1:, j] / pivot[:, None], a[:, j + 1:, j])
+        a[:, j + 1:, j] = col
+        a[:, j + 1:, j + 1:] -= col[:, :, None] * a[:, j, None, j + 1:]
+    return a.reshape(batch + (m, n)), piv.reshape(batch + (k,))
+
+
+def _permutation(piv, m, dtype):
+    """P (..., m, m) with A = P L U, from 1-based row swaps."""
+    xp = array_module(piv)
+    flat = piv.reshape((-1, piv.shape[-1])) - 1
+    order = xp.broadcast_to(xp.arange(m), (flat.shape[0], m)).copy()
+    rows = xp.arange(flat.shape[0])
+    for j in range(flat.shape[1]):  # the swaps applied to the row order, in turn
+        p = flat[:, j]
+        top = order[rows, j].copy()
+        order[rows, j] = order[rows, p]
+        order[rows, p] = top
+    P = xp.zeros((flat.shape[0], m, m), dtype=dtype)
+    P[rows[:, None], order, xp.arange(m)[None, :]] = 1  # row order[i] of A is row i of L U
+    return P.reshape(piv.shape[:-1] + (m, m))
+
+
+class LUFactor(Function):
+    def forward(self, A, found):
+        self.LU, self.piv = _lu(A)
+        found.append(self.piv)  # the pivots leave beside the graph: they have no gradient
+        return self.LU
+
+    def backward(self, g):
+        # Square A = P L U (torch's linalg_lu_backward): gA = P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T
+        # with gL, gU the strict lower and the upper parts of g.
+        xp = array_module(g)
+        m, n = g.shape[-2:]
+        if m != n:
+            raise NotImplementedError(f"linalg.lu_factor: the gradient is written for square matrices only, "
+                                      f"got {m} by {n}")
+        L = xp.tril(self.LU, -1) + xp.eye(n, dtype=g.dtype)
+        U = xp.triu(self.LU)
+        inner = xp.tril(_T(L) @ xp.tril(g, -1), -1) + xp.triu(xp.triu(g) @ _T(U))
+        gA = _T(xp.linalg.solve(U, _T(xp.linalg.solve(_T(L), inner))))  # L^-T inner U^-T
+        return _permutation(self.piv, n, g.dtype) @ gA, None
+
+
+def lu_factor(A, *, pivot: bool = True):
+    """(LU, pivots): the LU factorisation with partial pivoting of each matrix of A (..., m, n),
+    packed as LAPACK does (L's unit diagonal implied), and the 1-based row swaps (int32).
+    A zero pivot (a singular square matrix) raises, as torch does."""
+    xp = array_module(A._data)
+    _matrices(A, "linalg.lu_factor", square=False)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU (as in torch)")
+    found = []
+    LU = LUFactor.apply(A, found)
+    k = min(A.shape[-2:])
+    diag = xp.diagonal(LU._data, axis1=-2, axis2=-1)[..., :k]
+    zero = diag == 0
+    if A.shape[-2] == A.shape[-1] and zero.any():
+        j = int(zero.reshape(-1, k).any(0).argmax())
+        raise LinAlgError(f"linalg.lu_factor: U[{j},{j}] is zero{_first_bad(zero.any(-1))}, so the matrix is "
+                          "singular; its factors would divide by zero in lu_solve")
+    return lu_factor_result(LU, Tensor._make(found[0], None))
