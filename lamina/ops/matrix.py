@@ -303,6 +303,10 @@ def chain_matmul(*matrices, out=None) -> Tensor:
 
 
 # ---- distances ------------------------------------------------------------------------------
+def _T(a):
+    return a.swapaxes(-1, -2)
+
+
 class CDist(Function):
     """||x1[..., i, :] - x2[..., j, :]||_p for every pair: (..., P, M), (..., R, M) -> (..., P, R).
     For p = 2 past 25 rows, the forward is ||a||^2 + ||b||^2 - 2 a.b as one matmul (torch's
@@ -355,10 +359,6 @@ class CDist(Function):
                     h = xp.where((d[..., None] == 0) | (diff == 0), 0, h)
             g1, g2 = h.sum(-2), -h.sum(-3)
         return unbroadcast(g1, x1.shape), unbroadcast(g2, x2.shape), None, None
-
-
-def _T(a):
-    return a.swapaxes(-1, -2)
 
 
 _CDIST_MODES = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
