@@ -23,7 +23,6 @@ def close(a, b, **kw):
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **kw)
 
 
-F = np.float64
 A23, A33, A34, A43 = (RNG.standard_normal(s) for s in ((2, 3), (3, 3), (3, 4), (4, 3)))
 V2, V3, V4 = (RNG.standard_normal(n) for n in (2, 3, 4))
 B233, B234, B343 = (RNG.standard_normal(s) for s in ((2, 3, 3), (2, 3, 4), (3, 4, 3)))

@@ -25,7 +25,7 @@ from .elementwise import operands
 from .index import masked_fill
 from .linalg import bmm, matmul, mm, outer
 from .reduce import cumprod, cumsum
-from .shape import broadcast_tensors, cat, diagonal, narrow
+from .shape import cat, diagonal, narrow
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "qr", "svd", "matrix_power", "matrix_exp",
            "trace", "kron", "tensordot", "inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
@@ -554,8 +554,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal integral along dim: one entry fewer than y there."""
     _check_spacing(x, dx, "cumulative_trapezoid")
     d = _dim(y, dim, "cumulative_trapezoid")
-    if y.shape[d] == 0:
-        return y if y.dtype.kind == "f" else y.to(backend.get_default_dtype())
+    if y.shape[d] == 0:  # nothing to integrate: an empty result of y's shape
+        return y.clone() if y.dtype.kind == "f" else y.to(backend.get_default_dtype())
     left, right = _ends(y, d)
     if x is not None:
         return cumsum((left + right) * _spacing(y, x, d, "cumulative_trapezoid"), d) / 2.0
