@@ -21,9 +21,8 @@ from .backend import array_module
 from .tensor import Tensor
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "qr", "svd",
-           "svdvals", "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "cross", "vecdot", "multi_dot"]
-# matrix_power, matrix_exp and lu_factor (below) are checked in tests/ops_matrix.py beside their torch-level
-# aliases; they join __all__ once tests/test_linalg.py has their cases.
+           "svdvals", "cholesky", "eigh", "eigvalsh", "pinv", "matrix_rank", "cross", "vecdot", "multi_dot",
+           "matrix_power", "matrix_exp", "lu_factor"]
 
 
 class LinAlgError(RuntimeError):

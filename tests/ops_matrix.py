@@ -75,11 +75,6 @@ OPS = {
                                    m.matrix_power(_wc(m, x), -2)), SQ + [((0, 2, 2),)], {}),
     "matrix_exp": (lambda m, x: (m.matrix_exp(x), x.matrix_exp(), m.matrix_exp(x * 3)),
                    SQ + [((0, 0),), ((6, 6),)], {}),
-    "linalg.matrix_exp": (lambda m, x: m.linalg.matrix_exp(x @ x), SQ, {}),
-    "linalg.matrix_power": (lambda m, x: (m.linalg.matrix_power(x, 5), m.linalg.matrix_power(_wc(m, x), -1)), SQ, {}),
-    "linalg.lu_factor": (lambda m, x: m.linalg.lu_factor(x), SQ, {}),
-    "linalg.lu_factor-rect": (lambda m, x: m.linalg.lu_factor(x), [((3, 5),), ((5, 3),), ((2, 2, 4),)],
-                              dict(grad=False)),
     "trace": (lambda m, x: (m.trace(x), x.trace()), [((3, 3),), ((2, 4),), ((4, 2),), ((1, 1),), ((0, 3),)], {}),
     # products
     "kron": (lambda m, a, b: (m.kron(a, b), a.kron(b)),

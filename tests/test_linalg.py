@@ -118,6 +118,12 @@ CASES = {
               [((4, 3), (4, 3)), ((2, 1, 3), (1, 5, 3))], {}),
     "vecdot": (lambda m, a, b: (L(m).vecdot(a, b), L(m).vecdot(a, b, dim=0)), [((3, 4), (3, 4))], {}),
     "vecdot-broadcast": (lambda m, a, b: L(m).vecdot(a, b), [((3, 4), (4,)), ((2, 1, 4), (3, 4))], {}),
+    "matrix_exp": (lambda m, a: (L(m).matrix_exp(a @ a), L(m).matrix_exp(a * 3)), SQ, {}),
+    # (a + 4I is far from singular for inputs in [-2, 2]: the inverse behind n < 0 is well conditioned)
+    "matrix_power": (lambda m, a: (L(m).matrix_power(a, 5), L(m).matrix_power(a, 0),
+                                   L(m).matrix_power(a + 4 * m.eye(a.shape[-1], dtype=a.dtype), -1)), SQ, {}),
+    "lu_factor": (lambda m, a: L(m).lu_factor(a), SQ, {}),
+    "lu_factor-rect": (lambda m, a: L(m).lu_factor(a), [((3, 5),), ((5, 3),), ((2, 2, 4),)], dict(grad=False)),
     "multi_dot": (lambda m, a, b, c: (L(m).multi_dot([a, b, c]), L(m).multi_dot([a[0], b, c[:, 0]]),
                                       L(m).multi_dot([a, b]), L(m).multi_dot([b.mT, a.mT, a, b, c])),
                   [((2, 5), (5, 3), (3, 4)), ((6, 2), (2, 7), (7, 1))], {}),
