@@ -83,8 +83,20 @@ def cast_keeps_dtype(m, a, w):
     return x.double()
 
 
+def through_views(m, a, w):
+    x = a * 2
+    before = x.sum(0)  # a consumer of the whole tensor from before the changes
+    x[:, 0] += w[:, 0]  # Python runs this as x[:, 0].add_(...) on a view, then x[:, 0] = view
+    x[1].mul_(w[1])  # an in-place op on a view reaches its base
+    x[0, 1:3].mul_(3).add_(w[0, :2])  # twice on the same view
+    row = x[2]
+    early = row * 1  # a consumer of the view from before its change
+    row[1:].exp_()  # a view of a view (last: exp saves its output, which torch checks)
+    return x * 2 + before + early.sum() + row.sum()
+
+
 PATTERNS = [resnet_add, relu_inplace, mul_by_grad_tensor, earlier_consumer, setitem_rows,
-            setitem_on_graph_tensor, chain, copy_and_fill, cast_keeps_dtype]
+            setitem_on_graph_tensor, chain, copy_and_fill, cast_keeps_dtype, through_views]
 
 
 @pytest.mark.parametrize("fn", PATTERNS, ids=[f.__name__ for f in PATTERNS])
@@ -113,7 +125,7 @@ def test_refused_where_torch_refuses_or_we_cannot_record():
         w[0].mul_(2)
     x = w * 2
     with pytest.raises(RuntimeError, match="view"):
-        x[1:].mul_(3)  # torch records this through the view; lamina refuses rather than get it wrong
+        (x * w[:, None]).t().mul_(3)  # views other than basic indexing are refused rather than got wrong
     with lamina.no_grad():
         w[0].mul_(0.0)  # under no_grad a view writes through to its base
     assert w[0].item() == 0.0

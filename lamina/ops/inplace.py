@@ -14,6 +14,7 @@ from ..autograd import Function, unbroadcast
 from ..backend import array_module
 from ..tensor import Tensor
 from . import elementwise
+from .index import GetItem
 
 
 class SetItem(Function):
@@ -56,28 +57,64 @@ def _check(t: Tensor, op: str) -> None:
                            "was taken from")
 
 
+def _indexed_view(t: Tensor):
+    """(base, key) when t is base[key] by basic indexing (a view) of a tensor in the graph."""
+    ctx = t._ctx
+    if isinstance(ctx, GetItem):
+        base = ctx.inputs[0]
+        if isinstance(base, Tensor) and base._vc is t._vc and base._ctx is not None:
+            return base, ctx.key
+    return None
+
+
+def _stand_in(t: Tensor) -> Tensor:
+    """A Tensor that carries t's old node and memory (and version counter) once t moves on."""
+    old = Tensor._make(t._data, t._ctx)
+    old.requires_grad, old._vc = t.requires_grad, t._vc
+    old._hooks, t._hooks = t._hooks, None  # hooks see the gradient of the value they were registered on
+    return old
+
+
+def _result(res: Tensor, t: Tensor, op: str) -> Tensor:
+    if res.shape != t.shape:
+        raise RuntimeError(f"{op}: the result has shape {res.shape}, which cannot be written in place into the "
+                           f"tensor of shape {t.shape}")
+    return res if res.dtype == t.dtype else elementwise.cast(res, t.dtype)  # in place keeps t's dtype, as torch
+
+
 def record(t: Tensor, compute, op: str, reads: bool = True) -> Tensor:
     """t.op_(...) in the graph: `compute(stand_in)` out of place, written back into t's memory.
 
     `reads`: the op's backward needs the old value (mul_, relu_...), which is about to be
     overwritten, so it is computed from a copy of it; add_/sub_ and writes need no copy.
     """
+    view = _indexed_view(t)
+    if view is not None:
+        return _record_view(t, *view, compute, op, reads)
     _check(t, op)
-    old = Tensor._make(t._data, t._ctx)  # carries t's old node and memory (and its version counter)
-    old.requires_grad, old._vc = t.requires_grad, t._vc
-    old._hooks, t._hooks = t._hooks, None  # hooks see the gradient of the value they were registered on
-    res = compute(elementwise.clone(old) if reads else old)
-    if res.shape != t.shape:
-        raise RuntimeError(f"{op}: the result has shape {res.shape}, which cannot be written in place into the "
-                           f"tensor of shape {t.shape}")
-    if res.dtype != t.dtype:  # in place keeps the tensor's dtype, as in torch
-        res = elementwise.cast(res, t.dtype)
+    old = _stand_in(t)
+    res = _result(compute(elementwise.clone(old) if reads else old), t, op)
     t._inplace(op)  # the writeable check, and the version bump that backward looks at
     array_module(t._data).copyto(t._data, res._data)
     if res._ctx is not None:
         res._ctx.rebased = old
         res._ctx.out_version = t._vc[0]
         t._ctx, t.requires_grad = res._ctx, True
+    return t
+
+
+def _record_view(t: Tensor, base: Tensor, key, compute, op: str, reads: bool) -> Tensor:
+    """t.op_(...) where t = base[key] is a view of a graph tensor (`y[:, 0] += 1`): the result
+    is written into the base as base[key] = result (recorded on the base, so the base and
+    every view of it see the change in the graph), and t becomes base[key] of the new base.
+    torch does this with CopySlices; here it is two nodes we already have."""
+    old = _stand_in(t)
+    res = _result(compute(elementwise.clone(old) if reads else old), t, op)
+    setitem(base, key, res)  # writes res into the base's memory, which is t's
+    new = GetItem.apply(base, key)
+    new._ctx.rebased = old  # consumers of t from before the change get their gradients routed to old
+    new._ctx.out_version = t._vc[0]
+    t._ctx, t.requires_grad = new._ctx, True
     return t
 
 
