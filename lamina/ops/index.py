@@ -454,7 +454,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         elif r.shape != (n,):
             raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim {dim}, "
                                f"got {r.size} repeats for size {n}")
-    if not isinstance(r, int) and (r < 0).any() or isinstance(r, int) and r < 0:
+    if (xp.asarray(r) < 0).any():
         raise RuntimeError("repeat_interleave: repeats can not be negative")
     index = xp.repeat(xp.arange(n, dtype=np.int64), r)
     if output_size is not None and len(index) != output_size:

@@ -25,7 +25,7 @@ from .elementwise import operands
 from .index import masked_fill
 from .linalg import bmm, matmul, mm, outer
 from .reduce import cumprod, cumsum
-from .shape import cat, diagonal, narrow
+from .shape import _dim, cat, diagonal, narrow
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "qr", "svd", "matrix_power", "matrix_exp",
            "trace", "kron", "tensordot", "inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
@@ -492,13 +492,6 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:
 
 
 # ---- integration ----------------------------------------------------------------------------
-def _dim(t: Tensor, dim: int, op: str) -> int:
-    n = max(t.ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape {t.shape}")
-    return int(dim) % n
-
-
 def _ends(t: Tensor, dim: int):
     """t without its last and without its first entry along dim."""
     n = t.shape[dim]

@@ -128,15 +128,16 @@ class Amax(Function):
         return g * m / m.sum(axis=self.axes, keepdims=True), None, None, None
 
 
+def _with_indices(fn, *args):
+    """Apply `fn` and also return the indices its forward found (a second output without
+    gradient): forward appends them to the list passed as its last argument."""
+    found = []
+    values = fn.apply(*args, found)
+    return values, found[0]
+
+
 class MaxDim(Function):
     """max/min along one dim with indices; the gradient goes to the chosen index only."""
-
-    @classmethod
-    def apply_with_indices(cls, x, dim, keepdim, largest):
-        """Run the op and also return the indices its forward found (a second output without gradient)."""
-        found = []
-        values = cls.apply(x, dim, keepdim, largest, found)
-        return values, found[0]
 
     def forward(self, x, dim, keepdim, largest, found):
         xp = array_module(x)
@@ -206,7 +207,6 @@ class Cumsum(Function):
         return array_module(x).cumsum(x, axis=dim)
 
     def backward(self, g):
-        xp = array_module(g)
         return _revcumsum(g, self.dim), None
 
 
@@ -236,11 +236,6 @@ class CumExtreme(Function):
     """cummax / cummin: the running max (min) and the index it came from; ties and NaNs take the
     latest index, as torch. The gradient goes to that index."""
 
-    @classmethod
-    def apply_with_indices(cls, x, dim, largest):
-        found = []
-        return cls.apply(x, dim, largest, found), found[0]
-
     def forward(self, x, dim, largest, found):
         xp = array_module(x)
         xs = xp.moveaxis(x, dim, 0)
@@ -258,14 +253,10 @@ class CumExtreme(Function):
         return xp.moveaxis(vals, 0, dim)
 
     def backward(self, g):
-        xp = array_module(g)
-        # scatter-add along dim: flatten every other dim into the index arithmetic
-        gm, im = xp.moveaxis(g, self.dim, -1), xp.moveaxis(self.idx, self.dim, -1)
-        n = gm.shape[-1]
-        rows = xp.arange(gm.size // builtins.max(n, 1)).reshape(gm.shape[:-1] + (1,)) * n
-        flat = xp.zeros(gm.size, dtype=g.dtype)
-        xp.add.at(flat, (rows + im).reshape(-1), gm.reshape(-1))
-        gx = xp.moveaxis(flat.reshape(gm.shape), -1, self.dim)
+        from .index import _scatter_add_into
+
+        gx = array_module(g).zeros(g.shape, dtype=g.dtype)
+        _scatter_add_into(gx, self.dim, self.idx, g)
         return gx, None, None, None
 
 
@@ -358,7 +349,7 @@ def _max_min(input, dim, keepdim, largest, op):
         return maximum(input, dim) if largest else minimum(input, dim)
     (axis,) = _axes(input, dim, op) or (0,)
     _check_nonempty(input, (axis,), op)
-    values, indices = MaxDim.apply_with_indices(input, axis, keepdim, largest)
+    values, indices = _with_indices(MaxDim, input, axis, keepdim, largest)
     return values_indices(values, Tensor._make(indices.astype(np.int64), None))
 
 
@@ -420,7 +411,7 @@ def _cum_extreme(input, dim, largest, op):
     (axis,) = _axes(input, dim, op) or (0,)
     if input.ndim == 0:
         return values_indices(input.clone(), Tensor._make(array_module(input._data).zeros((), np.int64), None))
-    values, indices = CumExtreme.apply_with_indices(input, axis, largest)
+    values, indices = _with_indices(CumExtreme, input, axis, largest)
     return values_indices(values, Tensor._make(indices, None))
 
 

@@ -5,13 +5,14 @@ flatten, squeeze, transpose, stack, split, chunk and friends are compositions of
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
 import numpy as np
 
 from ..autograd import Function, unbroadcast
-from ..backend import array_module
+from ..backend import array_module, promote_types
 from ..tensor import Tensor
 
 
@@ -493,11 +494,11 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
 def _tri(input, diagonal, lower):
     from .elementwise import where
 
-    xp = array_module(input._data)
-    r, c = input.shape[-2:] if input.ndim >= 2 else (0, 0)
-    keep = xp.tri(r, c, diagonal, dtype=bool) if lower else ~xp.tri(r, c, diagonal - 1, dtype=bool)
     if input.ndim < 2:
         raise RuntimeError(f"{'tril' if lower else 'triu'}: input must have at least 2 dims, got shape {input.shape}")
+    xp = array_module(input._data)
+    r, c = input.shape[-2:]
+    keep = xp.tri(r, c, diagonal, dtype=bool) if lower else ~xp.tri(r, c, diagonal - 1, dtype=bool)
     return where(Tensor._make(keep, None), input, False if input.dtype.kind == "b" else 0)  # bool stays bool
 
 
@@ -571,7 +572,6 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
     shape = tuple(k if i in (d1, d2) else next(rest) for i in range(n))
     x = input if input.ndim else reshape(input, 1)
     return DiagEmbed.apply(x, shape, int(offset), d1, d2)
-
 
 
 def diag(input, diagonal: int = 0) -> Tensor:
@@ -656,12 +656,7 @@ def block_diag(*tensors) -> Tensor:
             raise RuntimeError(f"block_diag: input {i} must have 2 or fewer dims, got shape {tensors[i].shape}")
     if not mats:
         return zeros(1, 0)
-    dtype = mats[0].dtype
-    for m_ in mats[1:]:
-        if m_.dtype != dtype:
-            from .elementwise import _result_dtype
-
-            dtype = _result_dtype(Tensor._make(np.empty((1,), dtype), None), Tensor._make(np.empty((1,), m_.dtype), None))
+    dtype = functools.reduce(promote_types, (m_.dtype for m_ in mats))
     cols = sum(m_.shape[1] for m_ in mats)
     rows, left = [], 0
     for m_ in mats:
