@@ -14,14 +14,18 @@ optimizer's state_dict as well as a model's. Names are the dotted path of keys
 ("state.0.exp_avg"), so other safetensors readers see meaningful names too. Files without
 lamina's metadata (e.g. Hugging Face weights) load as a flat {name: Tensor} dict.
 
-Nothing is unpickled and nothing from the file is ever executed: the header is JSON and the
-rest is raw numbers.
+Anything else (a whole Module, as `torch.save(model, f)` writes) is pickled into one uint8
+entry, with its tensors still stored as entries of their own. Nothing is unpickled unless the
+caller passes `load(..., weights_only=False)`, as torch requires too: otherwise the header is
+JSON, the rest raw numbers, and nothing from the file is ever executed.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+import pickle
 import re
 import struct
 import tempfile
@@ -94,15 +98,7 @@ def _encode(obj, name: str, arrays: dict, path: str):
     kind is an object with one tag key, so a user's dict can never be mistaken for a tag.
     """
     if isinstance(obj, (Tensor, np.ndarray)) or hasattr(obj, "__cuda_array_interface__"):
-        arr = obj._data if isinstance(obj, Tensor) else obj
-        key = name or "tensor"
-        if key in arrays or key == "__metadata__":  # e.g. keys "a.b" and ("a", "b") flatten alike
-            key = next(f"{key}#{i}" for i in range(1, len(arrays) + 2) if f"{key}#{i}" not in arrays)
-        arr = to_device(arr, CPU)
-        arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
-        if np.dtype(arrays[key].dtype.type) not in _NAME_OF:
-            raise TypeError(f"lamina.save: {path}: tensor {key!r} has dtype {arrays[key].dtype}, "
-                            f"which safetensors cannot hold")
+        key = _store(obj._data if isinstance(obj, Tensor) else obj, name or "tensor", arrays, path)
         return {"ndarray" if isinstance(obj, np.ndarray) else "tensor": key}
     if obj is None or isinstance(obj, (bool, str)):
         return obj
@@ -121,13 +117,60 @@ def _encode(obj, name: str, arrays: dict, path: str):
     if isinstance(obj, (list, tuple)):
         encoded = [_encode(v, f"{name}.{i}" if name else str(i), arrays, path) for i, v in enumerate(obj)]
         return encoded if isinstance(obj, list) else {"tuple": encoded}
-    if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):  # a Module or an Optimizer
-        raise TypeError(f"lamina.save: {path}: can't save a whole {type(obj).__name__} at {name or 'top level'}: that "
-                        "needs Python's object serialisation, which lamina never uses (loading it can run any code); save its "
-                        f"state_dict() instead, and load it into a new {type(obj).__name__} with "
-                        "load_state_dict(lamina.load(path))")
-    raise TypeError(f"lamina.save: {path}: can't save a {type(obj).__name__} at {name or 'top level'}; "
-                    "expected tensors, arrays, dicts, lists, tuples, numbers, strings, bools or None")
+    # Anything else (a whole Module, an argparse.Namespace, ...) is pickled, as torch.save does;
+    # the tensors inside it still go to the safetensors part, and only load(weights_only=False)
+    # will unpickle it.
+    buf = io.BytesIO()
+    try:
+        _Pickler(buf, arrays, name or "object", path).dump(obj)
+    except (pickle.PicklingError, TypeError, AttributeError) as e:
+        raise TypeError(f"lamina.save: {path}: can't save the {type(obj).__name__} at {name or 'top level'}: "
+                        f"it is not a tensor, container, number or string, and it can't be pickled ({e})") from None
+    key = _store(np.frombuffer(buf.getvalue(), np.uint8), f"{name or 'object'}.__pickle__", arrays, path)
+    return {"pickle": [key, f"{type(obj).__module__}.{type(obj).__qualname__}"]}
+
+
+def _store(arr, key: str, arrays: dict, path: str) -> str:
+    """Put one array into `arrays` under a name not yet taken (based on `key`); return the name."""
+    if key in arrays or key == "__metadata__":  # e.g. keys "a.b" and ("a", "b") flatten alike
+        key = next(f"{key}#{i}" for i in range(1, len(arrays) + 2) if f"{key}#{i}" not in arrays)
+    arr = to_device(arr, CPU)
+    arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
+    if np.dtype(arrays[key].dtype.type) not in _NAME_OF:
+        raise TypeError(f"lamina.save: {path}: tensor {key!r} has dtype {arrays[key].dtype}, "
+                        f"which safetensors cannot hold")
+    return key
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles an object's structure; each tensor in it is stored as a safetensors entry and
+    pickled only as a reference to that entry (pickle's persistent ids), as torch.save does."""
+
+    def __init__(self, file, arrays: dict, name: str, path: str):
+        super().__init__(file, protocol=4)
+        self.arrays, self.name, self.path = arrays, name, path
+        self.seen: dict[int, tuple[str, Tensor]] = {}  # one entry per tensor, so tied weights stay tied
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, Tensor):
+            return None
+        if id(obj) not in self.seen:  # (the tensor is kept in `seen`, so its id is not reused meanwhile)
+            self.seen[id(obj)] = (_store(obj._data, f"{self.name}.{len(self.seen)}", self.arrays, self.path), obj)
+        return ("tensor", self.seen[id(obj)][0], type(obj), obj.requires_grad)
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, arrays: dict):
+        super().__init__(file)
+        self.arrays, self.built = arrays, {}
+
+    def persistent_load(self, pid):
+        _, key, cls, requires_grad = pid
+        if key not in self.built:
+            t = cls.__new__(cls)  # Parameter stays Parameter
+            Tensor.__init__(t, self.arrays[key], requires_grad=requires_grad)
+            self.built[key] = t
+        return self.built[key]
 
 
 def _layout(arrays: dict[str, np.ndarray], structure: str) -> tuple[bytes, list[np.ndarray]]:
@@ -235,8 +278,9 @@ def load(f, map_location: str | Device | None = None, weights_only: bool = True)
     a path or an open binary file object (read from its current position).
 
     Tensors come back with the same dtype, shape and bits, on the CPU or on `map_location`.
-    A truncated or corrupt file raises ValueError naming the file. `weights_only` is
-    accepted for torch's sake: nothing lamina loads can run code, so it is always true.
+    A truncated or corrupt file raises ValueError naming the file. As in torch, an object
+    that `save` had to pickle (a whole Module, say) is unpickled only with weights_only=False,
+    since unpickling can run any code; by default such a file raises pickle.UnpicklingError.
     """
     path = _name(f)
     device = Device(map_location) if map_location is not None else None
@@ -257,7 +301,7 @@ def load(f, map_location: str | Device | None = None, weights_only: bool = True)
     if "lamina" not in metadata:
         return {k: Tensor._make(a, None) for k, a in arrays.items()}
     try:
-        return _decode(json.loads(metadata["lamina"]), arrays, path)
+        return _decode(json.loads(metadata["lamina"]), arrays, path, weights_only)
     except json.JSONDecodeError as e:
         raise _corrupt(path, f"its lamina metadata is not valid JSON ({e})") from None
     except RecursionError:
@@ -335,10 +379,10 @@ def _read_tensor(f, path: str, start: int, name: str, e: dict) -> np.ndarray:
     return arr
 
 
-def _decode(obj, arrays: dict[str, np.ndarray], path: str):
+def _decode(obj, arrays: dict[str, np.ndarray], path: str, weights_only: bool = True):
     """Rebuild the structure that `_encode` wrote."""
     if isinstance(obj, list):
-        return [_decode(v, arrays, path) for v in obj]
+        return [_decode(v, arrays, path, weights_only) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) != 1:
@@ -349,9 +393,18 @@ def _decode(obj, arrays: dict[str, np.ndarray], path: str):
             raise _corrupt(path, f"the metadata refers to tensor {value!r}, which the file does not hold")
         return Tensor._make(arrays[value], None) if tag == "tensor" else arrays[value]
     if tag == "dict":
-        return {k: _decode(v, arrays, path) for k, v in value}
+        return {k: _decode(v, arrays, path, weights_only) for k, v in value}
     if tag == "tuple":
-        return tuple(_decode(v, arrays, path) for v in value)
+        return tuple(_decode(v, arrays, path, weights_only) for v in value)
     if tag == "float":
         return float(value)
+    if tag == "pickle":
+        key, type_name = value
+        if weights_only:
+            raise pickle.UnpicklingError(
+                f"lamina.load: {path} holds a pickled {type_name}, and unpickling can run any code, so load "
+                f"refuses it by default; if you trust this file, pass weights_only=False")
+        if key not in arrays:
+            raise _corrupt(path, f"the metadata refers to pickle {key!r}, which the file does not hold")
+        return _Unpickler(io.BytesIO(arrays[key].tobytes()), arrays).load()
     raise _corrupt(path, f"unknown tag {tag!r} in the lamina metadata")
