@@ -403,7 +403,8 @@ def _decode(obj, arrays: dict[str, np.ndarray], path: str, weights_only: bool = 
         if weights_only:
             raise pickle.UnpicklingError(
                 f"lamina.load: {path} holds a pickled {type_name}, and unpickling can run any code, so load "
-                f"refuses it by default; if you trust this file, pass weights_only=False")
+                f"refuses it by default; if you trust this file, pass weights_only=False (a file saved from "
+                f"state_dict() instead needs no unpickling)")
         if key not in arrays:
             raise _corrupt(path, f"the metadata refers to pickle {key!r}, which the file does not hold")
         return _Unpickler(io.BytesIO(arrays[key].tobytes()), arrays).load()

@@ -1,6 +1,7 @@
 """torch's everyday API surface beyond the ops (issue 14): module layout, grad modes, typed
 constructors, new_* methods, formatting, save/load with file objects."""
 import io
+import pickle
 import subprocess
 import sys
 
@@ -132,13 +133,17 @@ def test_save_and_load_with_file_objects(tmp_path):
         assert set(lamina.load(f, map_location="cpu", weights_only=True)) == {"weight", "bias"}
 
 
-def test_saving_a_module_points_to_state_dict(tmp_path):
+def test_saving_a_module_pickles_it_as_torch_does(tmp_path):
     model = lamina.nn.Linear(2, 3)
-    with pytest.raises(TypeError, match=r"whole Linear.*state_dict\(\)"):
-        lamina.save(model, tmp_path / "m.safetensors")
-    with pytest.raises(TypeError, match=r"whole SGD.*state_dict\(\)"):
-        lamina.save({"opt": lamina.optim.SGD(model.parameters(), lr=0.1)}, tmp_path / "o.safetensors")
-    assert not list(tmp_path.iterdir())  # nothing half-written
+    opt = lamina.optim.SGD(model.parameters(), lr=0.1)
+    lamina.save(model, tmp_path / "m.pt")
+    lamina.save({"opt": opt}, tmp_path / "o.pt")
+    with pytest.raises(pickle.UnpicklingError, match=r"pickled lamina.nn.*Linear.*weights_only=False.*state_dict\(\)"):
+        lamina.load(tmp_path / "m.pt")
+    m2 = lamina.load(tmp_path / "m.pt", weights_only=False)
+    x = lamina.randn(4, 2)
+    assert np.array_equal(m2(x).detach().numpy(), model(x).detach().numpy())
+    assert lamina.load(tmp_path / "o.pt", weights_only=False)["opt"].param_groups[0]["lr"] == 0.1
 
 
 def test_parameter_containers_name_like_torch():
