@@ -531,6 +531,8 @@ class Tensor:
         return ops.bitwise_right_shift(other, self)
 
     def __invert__(self):
+        if self.dtype.kind not in "biu":  # torch's ~ refuses floats with TypeError, bitwise_not with NotImplementedError
+            raise TypeError(f"~ (operator.invert) is only implemented on integer and bool tensors, got {self.dtype}")
         return ops.bitwise_not(self)
 
     def unfold(self, dimension: int, size: int, step: int) -> "Tensor":

@@ -39,8 +39,8 @@ def _tuple(v, n: int, name: str, op: str) -> tuple:
         t = (operator.index(v),) * n if not isinstance(v, (tuple, list)) else tuple(map(operator.index, v))
     except TypeError:
         raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}") from None
-    if len(t) != n:
-        raise ValueError(f"{op}: {name} must be an int or {n} ints, got {t}")
+    if len(t) != n:  # RuntimeError, as torch's conv and pool argument checks
+        raise RuntimeError(f"{op}: {name} must be an int or {n} ints, got {t}")
     least = _LEAST.get(name)
     if least is not None and min(t) < least:
         raise RuntimeError(f"{op}: {name} must be {'positive' if least == 1 else 'non-negative'}, got "

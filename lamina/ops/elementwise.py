@@ -177,7 +177,7 @@ def div(input, other, rounding_mode=None) -> Tensor:
             return _nograd(lambda x, y: (x - xp.fmod(x, y)) // y, a, b)
         return _nograd(array_module(t._data).trunc, div(input, other))
     if rounding_mode is not None:
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise RuntimeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return Div.apply(*_float_operands(input, other))
 
 
@@ -483,7 +483,7 @@ def clamp(input, min=None, max=None) -> Tensor:
             out = minimum(out, max)
         return out
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: at least one of min and max must be given, got neither")
     if input.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(backend.get_default_dtype())
     return Clamp.apply(input, min, max)
@@ -626,9 +626,9 @@ def _bitwise(fn_name, name):
         a, b = operands(input, other)
         for v in (a, b):
             kind = v.dtype.kind if isinstance(v, Tensor) else ("b" if isinstance(v, bool) else "i" if isinstance(v, int) else "f")
-            if kind not in "biu":
-                raise TypeError(f"{name}: expected integer or bool operands, got "
-                                f"{v.dtype if isinstance(v, Tensor) else type(v).__name__}")
+            if kind not in "biu":  # NotImplementedError as torch's "..._cpu not implemented for 'Float'"
+                raise NotImplementedError(f"{name}: expected integer or bool operands, got "
+                                          f"{v.dtype if isinstance(v, Tensor) else type(v).__name__}")
         t = a if isinstance(a, Tensor) else b
         if t.dtype.kind in "iu":
             a, b = [_wrap_int(v, t.dtype) if type(v) is int else v for v in (a, b)]
@@ -651,8 +651,8 @@ bitwise_right_shift = _bitwise("right_shift", "bitwise_right_shift")
 
 def bitwise_not(input) -> Tensor:
     """~x: bitwise complement of an integer tensor, logical not of a bool one."""
-    if input.dtype.kind not in "biu":
-        raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
+    if input.dtype.kind not in "biu":  # torch: NotImplementedError (but TypeError for ~x, see Tensor.__invert__)
+        raise NotImplementedError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
     return Tensor._make(array_module(input._data).invert(input._data), None)
 
 

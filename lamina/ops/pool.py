@@ -48,7 +48,7 @@ def _geometry(op, x, kernel, stride, padding, dilation, ceil_mode):
     dilation = _tuple(dilation, 2, "dilation", op)
     for k, p, d in zip(kernel, padding, dilation):
         if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(f"{op}: padding {padding} should be at most half of the kernel size {kernel}")
+            raise RuntimeError(f"{op}: padding {padding} should be at most half of the kernel size {kernel}")
     out = tuple(_pool_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
     if min(out) < 1:
         raise RuntimeError(f"{op}: input of shape {x.shape} is too small for kernel_size {kernel}, "

@@ -286,6 +286,8 @@ def _revcumsum(a, axis):
 
 def _sum_dtype(x: Tensor, dtype):
     if dtype is not None:
+        if isinstance(dtype, str):  # x.to(str) would read it as a device; torch refuses a string dtype with TypeError
+            raise TypeError(f"dtype must be a lamina dtype such as lamina.float32, got the string {dtype!r}")
         return x.to(dtype)
     if x.dtype.kind in "biu":  # integer sums are int64, as in PyTorch
         return x.to(backend.int64)

@@ -466,7 +466,7 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(f"pad: pad {tuple(pad)} must have an even length of at most 2 * ndim for shape {input.shape}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise ValueError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
+        raise NotImplementedError(f"pad: mode must be constant, reflect, replicate or circular, got {mode!r}")
     widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
         widths[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
