@@ -116,3 +116,8 @@ OPS = {
                                                                                      include_self=False)),
                        [((3, 4), (2, 3)), ((4, 5), (2, 3))], dict(low=0.3)),
 }
+OPS.update({
+    # tuples nested in an index are advanced indices, as lists are (repeats add up in the gradient)
+    "getitem_nested_tuples": (lambda m, x: (x[((0,),)], x[(1, 0), [1, 2]], x[(m.tensor([0, 1]), (1, 1))],
+                                            x[:, (2, 0, 2)], x[(0, 1), :, (3, 3)]), [((2, 5, 6),)], {}),
+})

@@ -254,3 +254,21 @@ def test_invalid_arguments_raise_torchs_exception_type(call, error):
         call(torch)
     with pytest.raises(type(theirs.value)):  # lamina: the same class (or a subclass of it)
         call(lamina)
+
+
+def test_tuples_inside_an_index_are_advanced_indices_like_lists():
+    a = np.arange(60.0).reshape(3, 4, 5)
+    keys = [lambda m: ((0,),), lambda m: ((1, 0), [1, 2]), lambda m: (m.tensor([0, 1]), (1, 1)),
+            lambda m: [(0, 1)], lambda m: ((0, 1), (1, 2)), lambda m: (((0, 1), (1, 2)),), lambda m: ((),),
+            lambda m: (..., (0, 2)), lambda m: ((0, 2), slice(None), (1, 1)), lambda m: (1, (0, 2)),
+            lambda m: (slice(None), (True, False, True, False)), lambda m: ((m.tensor(1), 2),)]
+    for key in keys:
+        x, tx = (m.tensor(a, requires_grad=True) for m in (lamina, torch))
+        same(x[key(lamina)].detach(), tx[key(torch)])
+        (x[key(lamina)] ** 2).sum().backward()  # repeated rows add up in the gradient
+        (tx[key(torch)] ** 2).sum().backward()
+        same(x.grad, tx.grad)
+        y, ty = lamina.tensor(a), torch.tensor(a)
+        y[key(lamina)] = -1.0
+        ty[key(torch)] = -1.0
+        same(y, ty)

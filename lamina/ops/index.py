@@ -71,9 +71,10 @@ def _sequence_is_tuple(index: list) -> bool:
 
 
 def _as_index(i):
-    """Lists and ranges become int64 arrays; a 0-d integer tensor is a plain int, as in torch."""
-    if isinstance(i, (list, range)):
-        a = np.asarray(_unwrap_list(i) if isinstance(i, list) else i)
+    """Lists, tuples and ranges become int64 arrays; a 0-d integer tensor is a plain int, as in
+    torch. (A tuple is one advanced index only inside the index tuple: x[(1, 0), [1, 2]].)"""
+    if isinstance(i, (list, tuple, range)):
+        a = np.asarray(i if isinstance(i, range) else _unwrap_list(i))
         return a.astype(np.int64) if a.size == 0 else a
     if isinstance(i, Tensor) and i.ndim == 0 and i.dtype.kind in "iu":
         return int(i._data)
@@ -83,7 +84,7 @@ def _as_index(i):
 
 
 def _unwrap_list(i):
-    return [_unwrap_list(v) if isinstance(v, list) else (int(v) if isinstance(v, Tensor) else v) for v in i]
+    return [_unwrap_list(v) if isinstance(v, (list, tuple)) else (int(v) if isinstance(v, Tensor) else v) for v in i]
 
 
 def _torch_placement(key: tuple, shape, op: str) -> tuple:
