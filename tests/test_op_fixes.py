@@ -272,3 +272,23 @@ def test_tuples_inside_an_index_are_advanced_indices_like_lists():
         y[key(lamina)] = -1.0
         ty[key(torch)] = -1.0
         same(y, ty)
+
+
+def test_scatter_and_index_ops_refuse_a_src_of_another_dtype():
+    calls = [lambda m, x, i, s: x.scatter(0, i, s), lambda m, x, i, s: m.scatter(x, 0, i, s, reduce="add"),
+             lambda m, x, i, s: x.scatter_add(0, i, s), lambda m, x, i, s: x.scatter_reduce(0, i, s, "amax"),
+             lambda m, x, i, s: x.clone().scatter_(0, i, s), lambda m, x, i, s: x.index_add(0, i, s),
+             lambda m, x, i, s: x.index_copy(0, i, s), lambda m, x, i, s: x.masked_scatter(x == 0, s)]
+    for call in calls:
+        for x_dtype, s_dtype in (("float32", "int64"), ("int64", "float32"), ("float32", "float64")):
+            args = {m: (m.zeros(3, dtype=getattr(m, x_dtype)), m.tensor([0, 1]), m.tensor([1, 2], dtype=getattr(m, s_dtype)))
+                    for m in (torch, lamina)}
+            with pytest.raises(RuntimeError):
+                call(torch, *args[torch])
+            with pytest.raises(RuntimeError, match="expected src to have self's dtype"):
+                call(lamina, *args[lamina])
+    # a number is cast, as in torch: 2.5 lands in an int tensor as 2
+    same(lamina.zeros(3, dtype=lamina.int64).scatter(0, lamina.tensor([0, 1]), 2.5),
+         torch.zeros(3, dtype=torch.int64).scatter(0, torch.tensor([0, 1]), 2.5))
+    same(lamina.zeros(3).scatter(0, lamina.tensor([0, 1]), lamina.tensor([1.0, 2.0])),
+         torch.zeros(3).scatter(0, torch.tensor([0, 1]), torch.tensor([1.0, 2.0])))

@@ -241,6 +241,14 @@ def _check_gather(x: Tensor, dim: int, index: Tensor, op: str):
         raise IndexError(f"{op}: index out of range for dim {dim} of size {n} (input shape {x.shape})")
 
 
+def _check_src_dtype(op: str, input: Tensor, src):
+    """torch refuses a src tensor of another dtype than input for the scatter and index_*
+    ops rather than casting it (a silent cast would hide a float landing in an int tensor)."""
+    if isinstance(src, Tensor) and src.dtype != input.dtype:
+        raise RuntimeError(f"{op}: expected src to have self's dtype {input.dtype}, got {src.dtype}; "
+                           f"cast it with src.to(self.dtype)")
+
+
 def gather(input, dim: int, index) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1, and so on."""
     d = dim % input.ndim
@@ -288,6 +296,7 @@ def scatter(input, dim: int, index, src=None, value=None, reduce=None) -> Tensor
         raise TypeError("scatter: expected src (a tensor or a number) or value=")
     d = dim % input.ndim
     _check_gather(input, d, index, "scatter")
+    _check_src_dtype("scatter", input, src)
     if isinstance(src, Tensor) and src.ndim != input.ndim:
         raise RuntimeError(f"scatter: src has {src.ndim} dims (shape {src.shape}) but input has {input.ndim} "
                            f"(shape {input.shape})")
@@ -300,8 +309,6 @@ def scatter(input, dim: int, index, src=None, value=None, reduce=None) -> Tensor
 
             src = full(index.shape, src, dtype=input.dtype, device=input.device)
         return scatter_reduce(input, dim, index, src, ops[reduce])
-    if isinstance(src, Tensor) and src.dtype != input.dtype:
-        src = src.to(input.dtype)
     return Scatter.apply(input, d, index._data, src, False)
 
 
@@ -381,8 +388,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, include_self: bool 
         if a > b:
             raise RuntimeError(f"scatter_reduce: index of shape {index.shape} is larger than src of shape {src.shape} "
                                f"in dim {k}")
-    if src.dtype != input.dtype:
-        src = src.to(input.dtype)
+    _check_src_dtype("scatter_reduce", input, src)
     return ScatterReduce.apply(input, src, d, index._data, reduce, include_self)
 
 
@@ -390,6 +396,7 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     """out = input with src added at the positions named by index; repeats accumulate."""
     d = dim % input.ndim
     _check_gather(input, d, index, "scatter_add")
+    _check_src_dtype("scatter_add", input, src)
     return Scatter.apply(input, d, index._data, src, True)
 
 
@@ -517,13 +524,15 @@ class IndexSlices(Function):
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     """out[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
     d, idx = _slices_index("index_add", input, dim, index, source)
-    return IndexSlices.apply(input, source.to(input.dtype), d, idx, "add", alpha)
+    _check_src_dtype("index_add", input, source)
+    return IndexSlices.apply(input, source, d, idx, "add", alpha)
 
 
 def index_copy(input, dim: int, index, source) -> Tensor:
     """out[..., index[i], ...] = source[..., i, ...] along dim."""
     d, idx = _slices_index("index_copy", input, dim, index, source)
-    return IndexSlices.apply(input, source.to(input.dtype), d, idx, "copy", 1)
+    _check_src_dtype("index_copy", input, source)
+    return IndexSlices.apply(input, source, d, idx, "copy", 1)
 
 
 def index_fill(input, dim: int, index, value) -> Tensor:
@@ -575,10 +584,11 @@ def masked_scatter(input, mask, source) -> Tensor:
     mask = broadcast_to(mask, input.shape) if mask.shape != input.shape else mask
     if mask.dtype.kind != "b":
         raise RuntimeError(f"masked_scatter: expected a bool mask, got {mask.dtype}")
+    _check_src_dtype("masked_scatter", input, source)
     k = int(mask._data.sum())
     if k > source.numel():
         raise RuntimeError(f"masked_scatter: the mask has {k} True elements but source has only {source.numel()}")
     at = cumsum(reshape(mask, -1).long(), 0)._data - 1  # the source element each True place takes
     xp = array_module(at)
     taken = getitem(reshape(source, -1), Tensor._make(xp.maximum(at, 0), None))
-    return where(mask, reshape(taken, input.shape).to(input.dtype), input)
+    return where(mask, reshape(taken, input.shape), input)
