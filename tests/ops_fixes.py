@@ -121,3 +121,7 @@ OPS.update({
     "getitem_nested_tuples": (lambda m, x: (x[((0,),)], x[(1, 0), [1, 2]], x[(m.tensor([0, 1]), (1, 1))],
                                             x[:, (2, 0, 2)], x[(0, 1), :, (3, 3)]), [((2, 5, 6),)], {}),
 })
+OPS.update({
+    # a zero-length dim: empty values and indices, and an empty gradient
+    "cummax_cummin_empty": (lambda m, x: (*m.cummax(x, 1), *m.cummin(x, 1), *m.cummax(x, 0)), [((2, 0, 4),), ((3, 0),)], {}),
+})

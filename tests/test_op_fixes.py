@@ -292,3 +292,14 @@ def test_scatter_and_index_ops_refuse_a_src_of_another_dtype():
          torch.zeros(3, dtype=torch.int64).scatter(0, torch.tensor([0, 1]), 2.5))
     same(lamina.zeros(3).scatter(0, lamina.tensor([0, 1]), lamina.tensor([1.0, 2.0])),
          torch.zeros(3).scatter(0, torch.tensor([0, 1]), torch.tensor([1.0, 2.0])))
+
+
+@pytest.mark.parametrize("shape,dim", [((2, 0, 4), 1), ((2, 0, 4), 0), ((0,), -1), ((3, 0), 1)])
+def test_cummax_and_cummin_over_an_empty_dim_are_empty(shape, dim):
+    for name in ("cummax", "cummin"):
+        x, tx = lamina.ones(*shape, requires_grad=True), torch.ones(*shape, requires_grad=True)
+        (v, i), (tv, ti) = getattr(lamina, name)(x, dim), getattr(torch, name)(tx, dim)
+        same(v.detach(), tv)
+        same(i, ti)
+        (g,), (tg,) = lamina.autograd.grad(v.sum(), [x]), torch.autograd.grad(tv.sum(), [tx])
+        same(g, tg)

@@ -240,7 +240,8 @@ class CumExtreme(Function):
         xp = array_module(x)
         xs = xp.moveaxis(x, dim, 0)
         vals, idx = xp.empty_like(xs), xp.zeros(xs.shape, dtype=np.int64)
-        best, at = xs[0].copy(), xp.zeros(xs.shape[1:], dtype=np.int64)
+        # (an empty dim has no first element: the loop does not run, and best is never read)
+        best, at = (xs[0].copy() if len(xs) else None), xp.zeros(xs.shape[1:], dtype=np.int64)
         for j in range(len(xs)):
             v = xs[j]
             take = (v >= best) if largest else (v <= best)
