@@ -125,3 +125,8 @@ OPS.update({
     # a zero-length dim: empty values and indices, and an empty gradient
     "cummax_cummin_empty": (lambda m, x: (*m.cummax(x, 1), *m.cummin(x, 1), *m.cummax(x, 0)), [((2, 0, 4),), ((3, 0),)], {}),
 })
+OPS.update({
+    # a subscript repeated within one operand takes its diagonal; the gradient lands on it
+    "einsum_diagonal": (lambda m, a, b: (m.einsum("ii->", a), m.einsum("ii->i", a), m.einsum("ii,ij->j", a, b),
+                                         m.einsum("ij,jj->i", b.t(), a)), [((3, 3), (3, 4))], {}),
+})

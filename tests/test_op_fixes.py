@@ -303,3 +303,23 @@ def test_cummax_and_cummin_over_an_empty_dim_are_empty(shape, dim):
         same(i, ti)
         (g,), (tg,) = lamina.autograd.grad(v.sum(), [x]), torch.autograd.grad(tv.sum(), [tx])
         same(g, tg)
+
+
+@pytest.mark.parametrize("eq,shapes", [("ii->", [(3, 3)]), ("ii->i", [(4, 4)]), ("iji->ij", [(3, 2, 3)]),
+                                       ("iii->", [(3, 3, 3)]), ("ii,ij->j", [(3, 3), (3, 4)]),
+                                       ("...ii->...", [(2, 3, 3)]), ("iijj->ij", [(2, 2, 3, 3)]),
+                                       ("iij,jk->ik", [(3, 3, 2), (2, 4)])])
+def test_einsum_backward_through_a_repeated_subscript(eq, shapes):
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    xs, txs = [lamina.tensor(a, requires_grad=True) for a in arrays], [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, ty = lamina.einsum(eq, *xs), torch.einsum(eq, *txs)
+    w = rng.standard_normal(tuple(ty.shape))
+    grads = lamina.autograd.grad((y * lamina.tensor(w)).sum(), xs)
+    tgrads = torch.autograd.grad((ty * torch.tensor(w)).sum(), txs)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    for g, tg in zip(grads, tgrads):
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12, atol=1e-12)
+    # the trace's gradient is the identity, exactly
+    a = lamina.tensor(arrays[0] if eq == "ii->" else np.ones((3, 3)), requires_grad=True)
+    np.testing.assert_array_equal(lamina.autograd.grad(lamina.einsum("ii->", a), [a])[0].numpy(), np.eye(3))

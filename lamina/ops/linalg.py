@@ -112,18 +112,36 @@ class Einsum(Function):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            if len(set(sub)) != len(sub):
-                raise NotImplementedError(f"einsum: backward of repeated subscripts in {sub!r} (a diagonal) is not supported")
+            # a letter repeated in one operand ('ii', a diagonal) is one index: the gradient is
+            # found over the distinct letters, then spread back onto the diagonal
+            uniq = "".join(dict.fromkeys(sub))
+            size = {c: n for c, n in zip(sub, x.shape)}
             others = [(x2, s2) for j, (x2, s2) in enumerate(zip(self.xs, self.subs)) if j != i]
             have = set(self.out).union(*[set(s2) for _, s2 in others])
             # letters only this operand has were summed away: compute without them, then broadcast
-            kept = "".join(c for c in sub if c in have)
+            kept = "".join(c for c in uniq if c in have)
             eq = ",".join([self.out] + [s2 for _, s2 in others]) + "->" + kept
             gi = xp.einsum(eq, g, *[x2 for x2, _ in others], optimize=len(others) > 1)
-            if kept != sub:
-                gi = xp.broadcast_to(gi.reshape([x.shape[k] if c in have else 1 for k, c in enumerate(sub)]), x.shape)
-            grads.append(gi)
+            if kept != uniq:
+                gi = xp.broadcast_to(gi.reshape([size[c] if c in have else 1 for c in uniq]), [size[c] for c in uniq])
+            grads.append(gi if uniq == sub else _onto_diagonal(xp, gi, uniq, sub, size))
         return tuple(grads)
+
+
+def _onto_diagonal(xp, g, uniq: str, sub: str, size: dict):
+    """g (indexed by the distinct letters `uniq`) placed on the diagonal of an array indexed by
+    `sub`, zeros elsewhere: each repeat of a letter gets a fresh letter tied to the first by an
+    identity matrix, e.g. 'iij' is einsum('ij,iI->iIj', g, eye)."""
+    fresh = iter(c for c in string.ascii_letters if c not in sub)
+    full, deltas = "", []
+    for k, c in enumerate(sub):
+        if c in sub[:k]:
+            f = next(fresh)
+            full, deltas = full + f, deltas + [c + f]
+        else:
+            full += c
+    eq = ",".join([uniq] + deltas) + "->" + full
+    return xp.einsum(eq, g, *[xp.eye(size[d[0]], dtype=g.dtype) for d in deltas])
 
 
 def einsum(equation: str, *operands_) -> Tensor:
