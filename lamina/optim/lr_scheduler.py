@@ -25,12 +25,16 @@ def _check_optimizer(name: str, optimizer) -> None:
         raise TypeError(f"{name}: expected a lamina.optim.Optimizer, got {type(optimizer).__name__}")
 
 
-def _check_count(name: str, key: str, value, least: int = 1) -> None:
-    """An integer >= least: step counts and milestones (a float or 0 would divide by zero later)."""
+def _check_count(name: str, key: str, value, least: int = 1) -> int:
+    """An integer >= least: step counts and milestones (0 would divide by zero later). A whole
+    float (torch's text-classification tutorial passes StepLR a step_size of 1.0) counts as its int."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: {key} must be an integer, got {type(value).__name__} {value!r}")
     if value < least:
         raise ValueError(f"{name}: {key} must be an integer >= {least}, got {value}")
+    return int(value)
 
 
 def _factor(name: str, f, epoch: int, group: int) -> float:
@@ -204,9 +208,8 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        _check_count("StepLR", "step_size", step_size)
+        self.step_size = _check_count("StepLR", "step_size", step_size)
         check_number("StepLR", "gamma", gamma)
-        self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
