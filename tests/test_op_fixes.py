@@ -323,3 +323,35 @@ def test_einsum_backward_through_a_repeated_subscript(eq, shapes):
     # the trace's gradient is the identity, exactly
     a = lamina.tensor(arrays[0] if eq == "ii->" else np.ones((3, 3)), requires_grad=True)
     np.testing.assert_array_equal(lamina.autograd.grad(lamina.einsum("ii->", a), [a])[0].numpy(), np.eye(3))
+
+
+def test_integer_pow_with_negative_exponents_as_torch():
+    base = np.array([1, 2, 3, -1, 0, -2, -1])
+    exps = np.array([-2, -3, 0, -1, -1, 2, -4])
+    for dt in ("int64", "int32", "int8"):
+        (a, ta), (b, tb) = both(base.astype(dt)), both(exps.astype(dt))
+        same(a ** b, ta ** tb)  # 1 for 1, +-1 for -1, 0 otherwise (0 ** -1 too)
+        same(a ** lamina.tensor(-1, dtype=getattr(lamina, dt)), ta ** torch.tensor(-1, dtype=getattr(torch, dt)))
+    la, ta = both(base)
+    same(2 ** lamina.tensor([-1, -2, 0, 3]), 2 ** torch.tensor([-1, -2, 0, 3]))
+    same((-1) ** lamina.tensor([-1, -2, -3]), (-1) ** torch.tensor([-1, -2, -3]))
+    same(lamina.tensor([1, 2], dtype=lamina.uint8) ** lamina.tensor([-1, -1]),
+         torch.tensor([1, 2], dtype=torch.uint8) ** torch.tensor([-1, -1]))
+    same(la.clone().pow_(lamina.tensor(exps)), ta.clone().pow_(torch.tensor(exps)))
+    same(la ** -1.0, ta ** -1.0)  # a float exponent: a float result
+    # a negative Python int exponent is refused for integer and bool tensors, as in torch
+    for t in (la, lamina.tensor([1, 2], dtype=lamina.uint8), lamina.tensor([True, False])):
+        with pytest.raises(RuntimeError, match="integers to negative integer powers are not allowed"):
+            t ** -1
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        la.clone().pow_(-2)
+    # bools: x ** True is x and x ** False all True, still bool; a bool tensor exponent has no kernel
+    p, tp = both(np.array([True, False]))
+    same(p ** True, tp ** True)
+    same(p ** False, tp ** False)
+    same(p ** 2, tp ** 2)
+    for f in (lambda x: x ** x, lambda x: True ** x):
+        with pytest.raises(NotImplementedError):
+            f(tp)
+        with pytest.raises(NotImplementedError, match="pow: not implemented for a bool base"):
+            f(p)

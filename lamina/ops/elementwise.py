@@ -115,7 +115,8 @@ class Div(Function):
 class Pow(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = a ** b
+        self.y = _int_pow(a, b) if a.dtype.kind in "iu" and getattr(b, "dtype", None) is not None \
+            and b.dtype.kind == "i" else a ** b
         return self.y
 
     def backward(self, g):
@@ -135,6 +136,19 @@ class Pow(Function):
                 gb = xp.where((a_arr == 0) & (xp.asarray(b) >= 0), 0, g * y * xp.log(a_arr)).astype(y.dtype)
             gb = unbroadcast(gb, np.shape(b))
         return ga, gb
+
+
+def _int_pow(a, b):
+    """a ** b for integer arrays as torch computes it: NumPy refuses a negative exponent, torch
+    gives 1 / a rounded towards zero: 1 for a base of 1, +-1 for -1, and 0 otherwise (0 too)."""
+    xp = array_module(a)
+    neg = b < 0
+    if not neg.any():
+        return a ** b
+    y = a ** xp.where(neg, 0, b)
+    odd = (b % 2).astype(bool)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(neg, inverse, y).astype(y.dtype)
 
 
 def _float_operands(a, b):
@@ -184,6 +198,16 @@ def div(input, other, rounding_mode=None) -> Tensor:
 def pow(input, exponent) -> Tensor:
     """input ** exponent, with tensor or scalar base and exponent."""
     a, b = operands(input, exponent)
+    ints = [v.dtype.kind if isinstance(v, Tensor) else "b" if isinstance(v, bool) else "i" if isinstance(v, int) else "f"
+            for v in (a, b)]
+    if ints == ["b", "b"]:
+        if isinstance(b, Tensor):  # as torch, which has no bool pow kernel
+            raise NotImplementedError("pow: not implemented for a bool base and a bool tensor exponent; "
+                                      "convert one of them with .long() or .float()")
+        return _nograd(lambda x, e: x | (not e), a, b)  # stays bool, as torch: x ** True is x, x ** False all True
+    if ints[0] in "biu" and type(b) is int and b < 0:  # torch refuses this for a number, not a tensor, exponent
+        raise RuntimeError(f"pow: integers to negative integer powers are not allowed (a {a.dtype} tensor ** {b}); "
+                           f"use a float tensor or exponent")
     if not isinstance(a, Tensor):  # scalar ** tensor: the base must be an array for log()
         a = Tensor._make(array_module(b._data).asarray(a, dtype=b.dtype), None)
     return Pow.apply(a, b)
