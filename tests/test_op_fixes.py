@@ -355,3 +355,16 @@ def test_integer_pow_with_negative_exponents_as_torch():
             f(tp)
         with pytest.raises(NotImplementedError, match="pow: not implemented for a bool base"):
             f(p)
+
+
+def test_too_many_indices_is_found_before_an_out_of_range_one():
+    for key in [(1, 77, 77, 77), (None, 1, 2, 3), (..., 1, 2, 3)]:
+        with pytest.raises(IndexError, match="too many indices"):
+            torch.ones(4, 3)[key]
+        with pytest.raises(IndexError, match="too many indices for a tensor of dimension 2"):
+            lamina.ones(4, 3)[key]
+    x = lamina.ones(4, 3)
+    with pytest.raises(IndexError, match="too many indices"):
+        x[x > 0, 1]  # the mask covers both dims already
+    with pytest.raises(IndexError, match="too many indices"):
+        x[0, 0, 0] = 1.0

@@ -22,6 +22,9 @@ def index_key(index, shape, op: str = "getitem"):
     out = []
     dim = 0  # which input dim the next index entry addresses
     consumed = sum(_consumes(i) for i in index)
+    if consumed > len(shape):  # before any bound check, as torch: x[1, 77, 77] on 2 dims is too many indices
+        raise IndexError(f"{op}: too many indices for a tensor of dimension {len(shape)} (shape {tuple(shape)}): "
+                         f"the index addresses {consumed} dims")
     for i in index:
         if isinstance(i, Tensor):
             i = i._data
