@@ -42,7 +42,7 @@ import numpy as np
 from .backend import CPU, Device, to_device
 from .tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "save_file"]
 
 # safetensors dtype names; BF16 files (common for pretrained weights) load as float32
 _DTYPE_NAMES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8, "U8": np.uint8,
@@ -68,11 +68,31 @@ def save(obj: Any, f) -> None:
     path = _name(f)
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, "", arrays, path)
-    header, data = _layout(arrays, json.dumps(structure, separators=(",", ":"), allow_nan=False))
+    header, data = _layout(arrays, {"format": "lamina",
+                                    "lamina": json.dumps(structure, separators=(",", ":"), allow_nan=False)})
     if stream:
         _write(f, header, data)
     else:
         _atomic_write(path, header, data)
+
+
+def save_file(tensors: dict, path: _Path, metadata: dict[str, str] | None = None) -> None:
+    """A plain safetensors file of {name: tensor}, as the safetensors library's save_file
+    writes: no lamina structure, `metadata` (default {"format": "pt"}, which transformers
+    asks for) in the header. Written atomically. `load` reads it back as a flat dict."""
+    arrays: dict[str, np.ndarray] = {}
+    for k, v in tensors.items():
+        if not isinstance(k, str):
+            raise TypeError(f"lamina.save_file: {path}: names must be strings, got {k!r}")
+        if not isinstance(v, (Tensor, np.ndarray)):
+            raise TypeError(f"lamina.save_file: {path}: {k!r} is a {type(v).__name__}, expected a Tensor or array")
+        if _store(v._data if isinstance(v, Tensor) else v, k, arrays, str(path)) != k:
+            raise ValueError(f"lamina.save_file: {path}: the name {k!r} is reserved")
+    meta = {"format": "pt"} if metadata is None else dict(metadata)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise TypeError(f"lamina.save_file: {path}: metadata must map strings to strings")
+    header, data = _layout(arrays, meta)
+    _atomic_write(_name(path), header, data)
 
 
 def _name(f) -> str:
@@ -173,7 +193,7 @@ class _Unpickler(pickle.Unpickler):
         return self.built[key]
 
 
-def _layout(arrays: dict[str, np.ndarray], structure: str) -> tuple[bytes, list[np.ndarray]]:
+def _layout(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> tuple[bytes, list[np.ndarray]]:
     """The header bytes and the arrays in file order (widest dtypes first, so that every
     tensor starts at an offset its dtype can be read from directly)."""
     order = sorted(arrays, key=lambda k: -arrays[k].dtype.itemsize)  # stable: keeps save order otherwise
@@ -186,7 +206,7 @@ def _layout(arrays: dict[str, np.ndarray], structure: str) -> tuple[bytes, list[
                       "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
         data.append(a)
-    entries["__metadata__"] = {"format": "lamina", "lamina": structure}
+    entries["__metadata__"] = metadata
     header = json.dumps(entries, separators=(",", ":")).encode("utf-8")
     header += b" " * (-len(header) % 8)  # padded so the data starts 8-byte aligned
     return struct.pack("<Q", len(header)) + header, data
