@@ -6,3 +6,7 @@ try:  # written in parallel; the package stays importable without it
     from .gpt import GPT, GPTConfig  # noqa: F401
 except ImportError:
     pass
+from .bert import (  # noqa: F401
+    BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
+    BertModel, ModelOutput,
+)
