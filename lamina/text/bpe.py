@@ -76,8 +76,10 @@ class ByteLevelBPETokenizer(Tokenizer):
 
     GPT-2 adds no special tokens around a text; a pair is the two texts one after the other,
     with token_type_ids 0 then 1. "<|endoftext|>" written in a text is that one token.
-    use_fast: as WordPieceTokenizer (None: the `tokenizers` accelerator when installed, unless
-    LAMINA_TOKENIZERS=pure; False: lamina's own code)."""
+    use_fast: as WordPieceTokenizer (True: the optional `tokenizers` accelerator; None: the
+    environment variable LAMINA_TOKENIZERS=fast|pure, default pure, lamina's own code)."""
+
+    _caches = ("_cache",)
 
     def __init__(self, vocab: dict[str, int], merges, bos_token=None, eos_token=None, unk_token=None,
                  pad_token=None, extra_special_tokens=(), model_max_length: int | None = None,

