@@ -156,6 +156,7 @@ class Tokenizer:
         self.all_special_tokens = list(dict.fromkeys([*self.special_tokens.values(), *self.extra_special_tokens]))
         self.all_special_ids = [vocab[t] for t in self.all_special_tokens]
         self._special_id_set = frozenset(self.all_special_ids)
+        self._special_token_set = frozenset(self.all_special_tokens)
         # Special tokens are matched in the raw text, longest first, before any normalisation
         # (HF's added tokens with normalized=False): "[MASK]" is one token, "[mask]" is three.
         alts = sorted(self.all_special_tokens, key=len, reverse=True)
@@ -282,6 +283,9 @@ class Tokenizer:
     def encode(self, text: str, text_pair: str | None = None, truncation=False, max_length: int | None = None,
                add_special_tokens: bool = True) -> list[int]:
         """The ids of one text (or pair), with [CLS]/[SEP] or whatever the model adds."""
+        self._check_text(text)
+        if text_pair is not None:
+            self._check_text(text_pair, "text_pair")
         enc = self(text, text_pair, truncation=truncation, max_length=max_length,
                    add_special_tokens=add_special_tokens)
         row = enc["input_ids"][0]

@@ -142,6 +142,9 @@ class ByteLevelBPETokenizer(Tokenizer):
         kwargs = {}
         if (folder / "tokenizer_config.json").is_file():
             config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+            if config.get("add_prefix_space"):
+                raise NotImplementedError(f"{folder}: add_prefix_space=true (a space put before every text, as "
+                                          "RoBERTa-style tokenizers may) is not supported; GPT-2 uses false")
             for role in ("bos", "eos", "unk", "pad"):
                 tok = config.get(f"{role}_token")
                 if isinstance(tok, dict):
@@ -229,7 +232,7 @@ class ByteLevelBPETokenizer(Tokenizer):
         dec = self.byte_decoder
         out = bytearray()
         for t in tokens:
-            if t in self.all_special_tokens or any(c not in dec for c in t):
+            if t in self._special_token_set or any(c not in dec for c in t):
                 out += t.encode("utf-8")  # a special token is its own text, not byte symbols
             else:
                 out += bytes(dec[c] for c in t)
