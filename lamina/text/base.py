@@ -300,7 +300,9 @@ class Tokenizer:
         max_length; truncation=True (longest_first), "only_first" or "only_second" cuts to
         max_length (the model's maximum when None), and with return_overflowing_tokens the cut
         part comes back as more rows, each repeating `stride` tokens of the one before, with
-        overflow_to_sample_mapping naming the text each row came from."""
+        overflow_to_sample_mapping naming the text each row came from. A single str is a batch of
+        one (arrays of one row); rows of unequal length without padding come back as a list of
+        1-D arrays per key."""
         single = isinstance(text, str)
         texts = [text] if single else text
         if not isinstance(texts, (list, tuple)):
