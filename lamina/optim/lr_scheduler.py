@@ -26,10 +26,7 @@ def _check_optimizer(name: str, optimizer) -> None:
 
 
 def _check_count(name: str, key: str, value, least: int = 1) -> int:
-    """An integer >= least: step counts and milestones (0 would divide by zero later). A whole
-    float (torch's text-classification tutorial passes StepLR a step_size of 1.0) counts as its int."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    """An integer >= least: step counts and milestones (a float or 0 would divide by zero later)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: {key} must be an integer, got {type(value).__name__} {value!r}")
     if value < least:
@@ -208,6 +205,8 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        if isinstance(step_size, float) and step_size.is_integer():  # torch takes 1.0 (its text tutorial does)
+            step_size = int(step_size)
         self.step_size = _check_count("StepLR", "step_size", step_size)
         check_number("StepLR", "gamma", gamma)
         self.gamma = gamma
