@@ -8,7 +8,7 @@ against Hugging Face's (tests/text).
 Both: encode / decode / tokenize, and tok(texts, text_pair, padding=..., truncation=...,
 max_length=..., stride=..., return_overflowing_tokens=..., return_offsets_mapping=...) -> a
 dict of int64 arrays with HF's keys. lamina's own code does the encoding: on 2 cores it is
-faster than HF's Rust `tokenizers` (benchmarks/tokenizers.py). use_fast=True, or the environment
+faster than HF's Rust `tokenizers` (benchmarks/tokenizer_speed.py). use_fast=True, or the environment
 variable LAMINA_TOKENIZERS=fast, hands the encoding to `tokenizers` when it is installed (the
 same vocabulary and rules, so the same ids: tested), for machines with many cores.
 """

@@ -38,7 +38,7 @@ def fast_wanted(use_fast) -> bool:
     """Whether to encode with the optional `tokenizers` package (Rust, same ids: tested).
 
     lamina's own code is the default: on the UCI sentences and tiny-shakespeare it runs at 0.2-0.7x
-    tokenizers' time on 2 cores (benchmarks/tokenizers.py), so the accelerator is opt-in, for
+    tokenizers' time on 2 cores (benchmarks/tokenizer_speed.py), so the accelerator is opt-in, for
     machines whose many cores tokenizers' thread pool can use. use_fast=None follows the
     environment variable LAMINA_TOKENIZERS ("fast" or "pure", default pure); True insists on the
     accelerator, False never uses it."""

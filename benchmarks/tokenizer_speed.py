@@ -4,7 +4,9 @@ with MiniLM's WordPiece vocabulary and GPT-2's byte-level BPE, on real text (the
 sentences and tiny-shakespeare lines). Target: lamina's own code within 5x of `tokenizers`
 (otherwise lamina would need `tokenizers` as its default accelerator; it is opt-in instead).
 
-    python benchmarks/tokenizers.py [--rounds 5] [--lines 10000] [--threads N]
+    python benchmarks/tokenizer_speed.py [--rounds 5] [--lines 10000] [--threads N]
+
+(Not named tokenizers.py: on sys.path that name would shadow HF's package.)
 
 Rows, each timed alternately with HF in this process (benchmarks/common.py: medians):
   pure, warm   lamina's own code (the default) in steady state: each distinct word's ids are
@@ -18,41 +20,24 @@ pure path is one Python thread.
 """
 from __future__ import annotations
 
-if __name__ == "tokenizers":
-    # This file shares its name with HF's package. When benchmarks/ is on sys.path (running
-    # this script, or tests/models/conftest.py), `import tokenizers` finds this file first: hand
-    # the import over to the real package, so nothing else is affected.
-    import importlib
-    import os as _os
-    import sys as _sys
+import argparse
+import os
+import sys
+from pathlib import Path
 
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _saved = list(_sys.path)
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or _os.getcwd()) != _here]
-    del _sys.modules["tokenizers"]
-    try:
-        _sys.modules["tokenizers"] = importlib.import_module("tokenizers")
-    finally:
-        _sys.path[:] = _saved
-else:
-    import argparse
-    import os
-    import sys
-    from pathlib import Path
+if "--threads" in sys.argv:  # before HF's thread pool starts
+    os.environ.setdefault("RAYON_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  first: thread counts, then lamina
+import numpy as np  # noqa: E402
 
-    if "--threads" in sys.argv:  # before HF's thread pool starts
-        os.environ.setdefault("RAYON_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import common  # noqa: E402,F401  first: thread counts, then lamina
-    import numpy as np  # noqa: E402
+from common import compare  # noqa: E402
 
-    from common import compare  # noqa: E402
-
-    REPO = Path(__file__).resolve().parents[1]
-    DATA = Path(os.environ.get("LAMINA_DATA") or REPO.parent / "shared" / "data")
-    if not DATA.is_dir():
-        DATA = Path("/work/shared/data")
-    MAX_LENGTH = 256
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("LAMINA_DATA") or REPO.parent / "shared" / "data")
+if not DATA.is_dir():
+    DATA = Path("/work/shared/data")
+MAX_LENGTH = 256
 
 
 def corpora(lines: int) -> dict[str, list[str]]:
@@ -62,7 +47,7 @@ def corpora(lines: int) -> dict[str, list[str]]:
     shakespeare = DATA / "03-text-lm" / "tinyshakespeare" / "input.txt"
     shak = [line for line in shakespeare.read_text(encoding="utf-8").splitlines() if line.strip()][:lines]
     if not sents or not shak:
-        sys.exit(f"benchmarks/tokenizers.py: no text under {DATA} (set LAMINA_DATA)")
+        sys.exit(f"benchmarks/tokenizer_speed.py: no text under {DATA} (set LAMINA_DATA)")
     return {f"sentiment sentences ({len(sents)})": sents, f"shakespeare lines ({len(shak)})": shak}
 
 
