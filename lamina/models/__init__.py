@@ -10,3 +10,4 @@ from .bert import (  # noqa: F401
     BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
     BertModel, ModelOutput,
 )
+from .sentence import SentenceEncoder  # noqa: F401

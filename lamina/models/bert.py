@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .. import nn
-from ..backend import array_module
-from ..autograd import no_grad
+from ..backend import array_module, parallel
+from ..autograd import is_grad_enabled, no_grad
 from ..creation import as_tensor, zeros
 from ..nn import functional as F
 from ..nn import init
@@ -216,7 +216,32 @@ class BertIntermediate(nn.Module):
         self._act = _ACTIVATIONS[config.hidden_act]
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._act(self.dense(x))
+        h = self.dense(x)
+        if not is_grad_enabled() and isinstance(h._data, np.ndarray):
+            return _rows_in_place(self._act, h)
+        return self._act(h)
+
+
+_ROWS = 64  # rows of (rows, intermediate_size) float32 per block: 384 KB at BERT-base, inside L2
+
+
+def _rows_in_place(fn, h: Tensor) -> Tensor:
+    """fn(h) for inference, block by block of rows in place, on lamina's threads.
+
+    Why: the exact GELU is about twenty NumPy passes (erf has no ufunc); over the whole
+    (tokens, intermediate_size) array each pass streams it through memory, while a block
+    of rows stays in cache, and the blocks split over the cores. Measured on MiniLM on 2
+    cores, the GELU's time halved. The values are fn's own, element for element; with no
+    graph to record, writing into h (fresh from its Linear) is safe."""
+    a = h._data.reshape(-1, h.shape[-1])
+
+    def part(rows: slice) -> None:
+        for start in range(rows.start, rows.stop, _ROWS):
+            block = a[start:min(start + _ROWS, rows.stop)]
+            block[...] = fn(Tensor._make(block, None))._data
+
+    parallel(part, a.shape[0])
+    return h
 
 
 class BertLayer(nn.Module):
