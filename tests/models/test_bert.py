@@ -304,8 +304,8 @@ def minilm():
 def test_minilm_hidden_states_match_transformers(minilm):
     tok = transformers.AutoTokenizer.from_pretrained(minilm)
     texts = ["A short one.", "The quick brown fox jumps over the lazy dog, again and again, all afternoon.",
-             "Café crème, naïve résumé — 東京タワー 🤖!", ""]
-    enc = tok(texts, padding=True, return_tensors="np")
+             "Café crème, naïve résumé — 東京タワー 🤖!", "", "word " * 300]
+    enc = tok(texts, padding=True, truncation=True, max_length=256, return_tensors="np")
     hmodel = transformers.BertModel.from_pretrained(minilm).eval()
     lmodel = lb.BertModel.from_pretrained(minilm)
     with torch.no_grad():
@@ -317,3 +317,15 @@ def test_minilm_hidden_states_match_transformers(minilm):
     diff = np.abs(lo.last_hidden_state.numpy() - ho.last_hidden_state.numpy())[keep]
     assert diff.max() <= 1e-4, diff.max()
     np.testing.assert_allclose(lo.pooler_output.numpy(), ho.pooler_output.numpy(), atol=1e-4)
+
+
+def test_inference_path_equals_the_recorded_one():
+    """Under no_grad the intermediate activation runs block by block in place (bert._rows_in_place):
+    the same numbers as the op applied to the whole array while a graph is recorded."""
+    lamina.manual_seed(0)
+    model = lb.BertModel(lb.BertConfig(**dict(TINY, intermediate_size=300))).eval()
+    ids = np.random.default_rng(3).integers(1, 99, (7, 33))  # 231 rows: several blocks and a ragged last one
+    with_graph = model(ids).last_hidden_state.detach().numpy()
+    with lamina.no_grad():
+        fast = model(ids).last_hidden_state.numpy()
+    np.testing.assert_array_equal(fast, with_graph)
