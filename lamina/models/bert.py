@@ -71,8 +71,7 @@ class BertConfig:
         if "num_labels" not in d and isinstance(d.get("id2label"), dict):
             d["num_labels"] = len(d["id2label"])
         known = {k: d.pop(k) for k in list(d) if k in names}
-        config = cls(**known, extra={k: v for k, v in d.items() if k not in ("id2label", "label2id")}
-                     | {k: d[k] for k in ("id2label", "label2id") if k in d})
+        config = cls(**known, extra=d)
         config.validate()
         return config
 
