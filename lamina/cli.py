@@ -8,6 +8,7 @@
     lamina predict runs/mnist-cnn-20250101-120000 digit.png photos/
     lamina list
     lamina demo
+    lamina embed path/to/all-MiniLM-L6-v2 sentences.txt -o vectors.npy
 
 Errors are printed as one line, `lamina: error: ...`, without a traceback (add --debug for one).
 """
@@ -74,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="the speed suite: training steps of lamina against PyTorch (needs torch); "
                                      "other arguments go to benchmarks/suite.py (--only W1,W3 ...)")
     common(b)
+
+    em = sub.add_parser("embed", help="one sentence vector per line of a text file, from a sentence-transformers "
+                                      "folder (e.g. all-MiniLM-L6-v2); writes a (lines, dim) float32 .npy")
+    em.add_argument("model", help="a sentence-transformers model folder (or hub name, with huggingface_hub)")
+    em.add_argument("text_file", help="UTF-8 text, one sentence per line (empty lines get vectors too)")
+    em.add_argument("-o", "--output", help="the .npy file to write (default: <text_file>.npy)")
+    em.add_argument("--batch-size", type=_positive_int, default=32)
+    common(em)
 
     d = sub.add_parser("demo", help="train a small CNN on the bundled MNIST digits (about 12 s on 2 cores)")
     d.add_argument("--runs", default="runs", help="where the run directory goes (default ./runs)")
@@ -213,7 +222,31 @@ def cmd_bench(args) -> int:
     return subprocess.call([sys.executable, str(suite), *args.bench_args])
 
 
-COMMANDS = {"train": cmd_train, "bench": cmd_bench, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list, "demo": cmd_demo}
+def cmd_embed(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from .models.sentence import SentenceEncoder
+    path = Path(args.text_file)
+    if not path.is_file():
+        raise FileNotFoundError(f"embed: {path} is not a file; expected a UTF-8 text file, one sentence per line")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"embed: {path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    encoder = SentenceEncoder.from_pretrained(args.model)
+    vectors = encoder.encode(lines, batch_size=args.batch_size, show_progress_bar=len(lines) > 4 * args.batch_size)
+    out = Path(args.output) if args.output else path.with_suffix(path.suffix + ".npy")
+    tmp = out.with_name(f".{out.name}.tmp")
+    with open(tmp, "wb") as f:  # np.save on a file object: it would append .npy to a path without one
+        np.save(f, vectors)
+    os.replace(tmp, out)
+    print(f"{out}: {vectors.shape[0]} vectors of dimension {vectors.shape[1]} (float32)")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "embed": cmd_embed, "bench": cmd_bench, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
