@@ -328,6 +328,16 @@ class _Pretrained(nn.Module):
             with no_grad():
                 module.weight._data[module.padding_idx] = 0
 
+    def _classifier_head(self, config: BertConfig, pooled: bool) -> None:
+        """BertModel, dropout and a num_labels Linear: the sequence (pooled) and token heads."""
+        config.validate()
+        self.config, self.num_labels = config, config.num_labels
+        self.bert = BertModel(config, add_pooling_layer=pooled)
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.apply(self._init_weights)
+
     def _device(self):
         return next(iter(self.parameters())).device
 
@@ -519,13 +529,7 @@ class BertForSequenceClassification(_Pretrained):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        config.validate()
-        self.config, self.num_labels = config, config.num_labels
-        self.bert = BertModel(config)
-        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.apply(self._init_weights)
+        self._classifier_head(config, pooled=True)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
                 output_hidden_states: bool = False, output_attentions: bool = False) -> ModelOutput:
@@ -555,13 +559,7 @@ class BertForTokenClassification(_Pretrained):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        config.validate()
-        self.config, self.num_labels = config, config.num_labels
-        self.bert = BertModel(config, add_pooling_layer=False)
-        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.apply(self._init_weights)
+        self._classifier_head(config, pooled=False)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
                 output_hidden_states: bool = False, output_attentions: bool = False) -> ModelOutput:

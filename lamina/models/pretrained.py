@@ -106,16 +106,18 @@ def load_weights(model, weights: dict, where: str | os.PathLike = "checkpoint") 
         if k not in own:
             raise CheckpointError(f"{where}: key {k!r} has no place in {type(model).__name__} "
                                   f"(its keys look like {next(iter(own), '')!r})")
+    source: dict[int, str] = {}  # each tensor object -> the checkpoint key it is read from
     for k, t in own.items():
-        twins = [n for n, u in own.items() if u is t]
-        present = [n for n in twins if n in weights]
-        if not present:
+        if k in weights:
+            source.setdefault(id(t), k)
+    for k, t in own.items():
+        if id(t) not in source:
             raise CheckpointError(f"{where}: key {k!r} is missing; expected a tensor of shape {tuple(t.shape)}")
-        found = tuple(np.shape(weights[present[0]]))
+        found = tuple(np.shape(weights[source[id(t)]]))
         if found != tuple(t.shape):
-            raise CheckpointError(f"{where}: key {present[0]!r}: expected shape {tuple(t.shape)} "
+            raise CheckpointError(f"{where}: key {source[id(t)]!r}: expected shape {tuple(t.shape)} "
                                   f"(from its config), found {found}")
-    full = {k: weights[next(n for n, u in own.items() if u is t and n in weights)] for k, t in own.items()}
+    full = {k: weights[source[id(t)]] for k, t in own.items()}
     model.load_state_dict(full)
 
 
